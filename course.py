@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+"""Set up the course and use it, with nothing but Python 3.10+ installed.
+
+    python3 course.py lab     # set up (first time only) and open the lessons in JupyterLab
+    python3 course.py test    # set up (first time only) and run every test and notebook
+
+Setting up means: create a virtual environment in .venv/ (unless one is already
+active) and install the course with its dependencies into it. It is redone only
+when pyproject.toml changes. Anything after the command is passed on, e.g.
+``python3 course.py test -k lesson_01`` or ``python3 course.py lab --no-browser``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import time
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+STAMP_NAME = ".course-installed"
+
+
+def _active_environment() -> Path | None:
+    """The already active virtualenv or (non-base) conda environment, if any."""
+    if sys.prefix != sys.base_prefix:
+        return Path(sys.prefix)
+    conda = os.environ.get("CONDA_PREFIX")
+    if conda and os.environ.get("CONDA_DEFAULT_ENV", "base") != "base":
+        return Path(conda)
+    return None
+
+
+def _python_in(env: Path) -> Path:
+    return env / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+def ensure_environment() -> Path:
+    """Return the Python of a ready environment, creating and installing it if needed."""
+    env = _active_environment()
+    if env is None:
+        env = VENV
+        if not _python_in(env).exists():
+            print(f"[course] creating a virtual environment in {env} ...", flush=True)
+            venv.EnvBuilder(with_pip=True).create(env)
+    python = _python_in(env) if env == VENV else Path(sys.executable)
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    stamp = env / STAMP_NAME
+    if not stamp.exists() or stamp.read_text().strip() != wanted:
+        print("[course] installing the course and its dependencies (first run: a few minutes) ...", flush=True)
+        start = time.perf_counter()
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q", "-e", ".[dev]"],
+            cwd=ROOT,
+            check=True,
+        )
+        stamp.write_text(wanted + "\n")
+        print(f"[course] installed in {time.perf_counter() - start:.0f} s", flush=True)
+    return python
+
+
+def main(argv: list[str]) -> int:
+    commands = {"lab", "test"}
+    if not argv or argv[0] not in commands:
+        print(__doc__)
+        return 2
+    command, rest = argv[0], argv[1:]
+    try:
+        python = ensure_environment()
+    except subprocess.CalledProcessError as error:
+        print(
+            f"[course] setup failed ({error}). Check your internet connection or proxy "
+            "(pip must reach PyPI), then run the same command again; see README, Troubleshooting.",
+            file=sys.stderr,
+        )
+        return 1
+    if command == "lab":
+        args = [str(python), "-m", "jupyter", "lab", f"--notebook-dir={ROOT / 'notebooks'}", *rest]
+    else:
+        args = [str(python), "-m", "pytest", *rest]
+    return subprocess.call(args, cwd=ROOT)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

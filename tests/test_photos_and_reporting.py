@@ -1,0 +1,34 @@
+import json
+
+import numpy as np
+import pytest
+
+from course_utils.photos import PHOTOS, load_photo
+from course_utils.reporting import assert_at_least, assert_at_most, report
+
+
+@pytest.mark.parametrize("name", sorted(PHOTOS))
+def test_every_listed_photo_loads_offline(name):
+    image = load_photo(name)
+    assert isinstance(image, np.ndarray) and image.ndim in (2, 3) and image.size > 10_000
+
+
+def test_unknown_photo_lists_the_choices():
+    with pytest.raises(ValueError, match="astronaut"):
+        load_photo("mona_lisa")
+
+
+def test_report_writes_json_lines(tmp_path, monkeypatch):
+    target = tmp_path / "metrics.jsonl"
+    monkeypatch.setenv("COURSE_REPORT_FILE", str(target))
+    report("accuracy", 0.5)
+    assert_at_least("accuracy", 0.9, 0.8)
+    names = [json.loads(line)["name"] for line in target.read_text().splitlines()]
+    assert names == ["accuracy", "accuracy"]
+
+
+def test_claims_fail_with_a_readable_message():
+    with pytest.raises(AssertionError, match="below the 0.8"):
+        assert_at_least("accuracy", 0.5, 0.8)
+    with pytest.raises(AssertionError, match="above the 1"):
+        assert_at_most("seconds", 2.0, 1.0)
