@@ -21,7 +21,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent
 BUILD = ROOT / "build"
-REPORT_FILE = BUILD / "notebook-metrics.jsonl"
+REPORT_FILE = BUILD / f"notebook-metrics-{os.getpid()}.jsonl"
 TABLE_FILE = BUILD / "notebook-report.md"
 
 _LOOPBACK_PREFIXES = ("127.", "::1", "localhost", "0.0.0.0")
@@ -56,6 +56,7 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["NO_PROXY"] = os.environ["no_proxy"] = "localhost,127.0.0.1"
     BUILD.mkdir(exist_ok=True)
     REPORT_FILE.write_text("")
+    config.add_cleanup(lambda: REPORT_FILE.unlink(missing_ok=True))
     os.environ["COURSE_REPORT_FILE"] = str(REPORT_FILE)
     socket.socket.connect = _guarded_connect(socket.socket.connect)
     socket.socket.connect_ex = _guarded_connect(socket.socket.connect_ex)
