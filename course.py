@@ -80,6 +80,8 @@ def main(argv: list[str]) -> int:
         return 1
     if command == "lab":
         args = [str(python), "-m", "jupyter", "lab", f"--notebook-dir={ROOT / 'notebooks'}", *rest]
+        if hasattr(os, "geteuid") and os.geteuid() == 0 and "--allow-root" not in rest:
+            args.append("--allow-root")  # containers and cloud notebooks often run as root
     else:
         args = [str(python), "-m", "pytest", *rest]
     return subprocess.call(args, cwd=ROOT)

@@ -1,0 +1,68 @@
+import importlib.util
+import warnings
+from pathlib import Path
+
+import pytest
+import torch
+
+from course_utils.environment import Check, check_environment, format_checks, verdict
+from course_utils.lesson import start_lesson
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_start_lesson_seeds_and_reports(monkeypatch, capsys):
+    monkeypatch.setenv("COURSE_PROFILE", "fast")
+    monkeypatch.setenv("COURSE_DEVICE", "cpu")
+    first = start_lesson(seed=3)
+    a = torch.rand(3)
+    start_lesson(seed=3)
+    assert torch.equal(a, torch.rand(3))
+    assert first.profile.name == "fast" and first.device.type == "cpu"
+    assert "profile=fast" in capsys.readouterr().out
+
+
+def test_strict_mode_turns_course_deprecations_into_errors(monkeypatch):
+    monkeypatch.setenv("COURSE_STRICT_WARNINGS", "1")
+    with warnings.catch_warnings():
+        start_lesson()
+        with pytest.raises(DeprecationWarning):
+            warnings.warn_explicit("old call", DeprecationWarning, "x.py", 1, module="course_utils.x")
+        with pytest.raises(FutureWarning):
+            warnings.warn_explicit("old call", FutureWarning, "<cell>", 1, module="__main__")
+        with pytest.warns(DeprecationWarning):  # other libraries' deprecations stay warnings
+            warnings.warn_explicit("not ours", DeprecationWarning, "y.py", 1, module="otherlib")
+
+
+def test_environment_check_lists_everything(monkeypatch):
+    monkeypatch.setenv("COURSE_PROFILE", "fast")
+    checks = check_environment()
+    names = {c.name for c in checks}
+    assert {"python", "torch", "torchvision", "device", "profile", "data: mnist", "data: cifar10"} <= names
+    assert all(c.ok for c in checks if c.required)
+    assert "[ok ] python" in format_checks(checks)
+
+
+def test_environment_check_flags_a_bad_profile(monkeypatch):
+    monkeypatch.setenv("COURSE_PROFILE", "turbo")
+    checks = check_environment()
+    assert verdict(checks).startswith("Not ready") and "COURSE_PROFILE" in verdict(checks)
+
+
+def test_verdict_wording():
+    ok = Check("python", True, "3.11")
+    missing = Check("data: mnist", False, "not found", "download it", required=False)
+    assert verdict([ok]).startswith("Ready: everything")
+    assert "download it" in verdict([ok, missing])
+
+
+def _course_script():
+    spec = importlib.util.spec_from_file_location("course_script", ROOT / "course.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_course_script_shows_usage_for_unknown_commands(capsys):
+    assert _course_script().main(["fly"]) == 2
+    assert "python3 course.py lab" in capsys.readouterr().out
