@@ -48,6 +48,16 @@ def to_display(image: Any) -> np.ndarray:
     return (array - low) / (high - low) if high > low else np.zeros_like(array)
 
 
+def _imshow(ax: plt.Axes, image: Any, cmap: str) -> None:
+    """Draw one image; uint8 grayscale keeps the fixed 0..255 scale so panels compare fairly."""
+    shown = to_display(image)
+    if shown.ndim == 2:
+        limits = {"vmin": 0, "vmax": 255} if shown.dtype == np.uint8 else {}
+        ax.imshow(shown, cmap=cmap, **limits)
+    else:
+        ax.imshow(shown)
+
+
 def show_images(
     images: Sequence[Any] | torch.Tensor,
     titles: Sequence[str] | None = None,
@@ -67,8 +77,7 @@ def show_images(
         ax.axis("off")
         if i >= count:
             continue
-        shown = to_display(images[i])
-        ax.imshow(shown, cmap=cmap if shown.ndim == 2 else None)
+        _imshow(ax, images[i], cmap)
         if titles is not None:
             ax.set_title(str(titles[i]), fontsize=8)
     if suptitle:
@@ -83,8 +92,7 @@ def compare(
     """Show named images side by side, e.g. ``compare({"input": a, "output": b})``."""
     fig, axes = plt.subplots(1, len(panels), figsize=(size * len(panels), size), squeeze=False)
     for ax, (title, image) in zip(axes.flat, panels.items(), strict=True):
-        shown = to_display(image)
-        ax.imshow(shown, cmap=cmap if shown.ndim == 2 else None)
+        _imshow(ax, image, cmap)
         ax.set_title(title)
         ax.axis("off")
     if suptitle:

@@ -36,3 +36,11 @@ def test_compare_and_history_plot():
     history = History([1.0, 0.5], [0.5, 0.8], [1.1, 0.7], [0.4, 0.7], [0.1, 0.1])
     fig = history.plot(title="demo")
     assert len(fig.get_axes()) == 2
+
+
+def test_uint8_grayscale_panels_share_the_full_intensity_scale():
+    dark = np.full((4, 4), 10, dtype=np.uint8)
+    fig = compare({"dark": dark, "float": np.linspace(0, 1, 16).reshape(4, 4)})
+    dark_image, float_image = (ax.get_images()[0] for ax in fig.get_axes())
+    assert dark_image.get_clim() == (0, 255)
+    assert float_image.get_clim() == (0.0, 1.0)
