@@ -50,6 +50,8 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["COURSE_OFFLINE"] = "1"
     os.environ["COURSE_STRICT_WARNINGS"] = "1"
     os.environ.setdefault("MPLBACKEND", "Agg")
+    # Idle OpenMP threads sleep instead of spinning: much faster when cores are shared.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     # Any HTTP library in a notebook kernel goes through a proxy that refuses at once.
     for var in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
         os.environ[var] = "http://127.0.0.1:9"
