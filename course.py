@@ -4,6 +4,13 @@
     python3 course.py lab     # set up (first time only) and open the lessons in JupyterLab
     python3 course.py test    # set up (first time only) and run every test and notebook
 
+For instructors (homework graded with nbgrader; see the README, "For instructors"):
+
+    python3 course.py release  hw1_image_basics               # student copy + zip, self-checked
+    python3 course.py grade    hw1_image_basics SUBMISSIONS   # a folder or an LMS zip
+    python3 course.py feedback hw1_image_basics               # an HTML page per student
+    python3 course.py export   hw1_image_basics               # grades as CSV, with a status
+
 Setting up means: create a virtual environment in .venv/ (unless one is already
 active) and install the course with its dependencies into it. It is redone only
 when pyproject.toml changes. Anything after the command is passed on, e.g.
@@ -21,6 +28,17 @@ import venv
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
+# The instructor commands import course_utils.grading without course_utils/__init__.py,
+# which loads PyTorch (grading does not need it, and starts much faster without it).
+GRADING_MAIN = (
+    "import importlib.util, sys, types\n"
+    "spec = importlib.util.find_spec('course_utils')\n"
+    "package = types.ModuleType('course_utils')\n"
+    "package.__path__ = list(spec.submodule_search_locations)\n"
+    "sys.modules['course_utils'] = package\n"
+    "from course_utils.grading.cli import main\n"
+    "sys.exit(main(sys.argv[1:]))\n"
+)
 VENV = ROOT / ".venv"
 STAMP_NAME = ".course-installed"
 
@@ -64,7 +82,8 @@ def ensure_environment() -> Path:
 
 
 def main(argv: list[str]) -> int:
-    commands = {"lab", "test"}
+    grading = {"release", "grade", "feedback", "export"}
+    commands = {"lab", "test"} | grading
     if not argv or argv[0] not in commands:
         print(__doc__)
         return 2
@@ -82,6 +101,8 @@ def main(argv: list[str]) -> int:
         args = [str(python), "-m", "jupyter", "lab", f"--notebook-dir={ROOT / 'notebooks'}", *rest]
         if hasattr(os, "geteuid") and os.geteuid() == 0 and "--allow-root" not in rest:
             args.append("--allow-root")  # containers and cloud notebooks often run as root
+    elif command in grading:
+        args = [str(python), "-c", GRADING_MAIN, command, *rest]
     else:
         args = [str(python), "-m", "pytest", *rest]
     return subprocess.call(args, cwd=ROOT)

@@ -1,0 +1,173 @@
+"""Where the grading files live, nbgrader's settings, and the limits student code runs under.
+
+Layout (``<root>`` is the repository, ``<build>`` is ``<root>/build/grading``, git-ignored)::
+
+    <root>/notebooks/homework/<assignment>/       source: solutions and hidden tests
+    <build>/release/<assignment>/ and .zip        the student copy
+    <build>/submitted/<student>/<assignment>/     what each student handed in
+    <build>/autograded/<student>/<assignment>/    the graded notebook (hidden tests removed)
+    <build>/feedback/<student>/<assignment>/      HTML feedback for the student
+    <build>/results/<assignment>/<student>.json   the grader's record: status, scores, notes
+    <build>/gradebook.db                          nbgrader's gradebook (SQLite)
+
+``nbgrader_config.py`` at the repository root applies the same settings, so nbgrader's
+own commands (``nbgrader db student list``, ``nbgrader formgrader``) see the same course.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from traitlets.config import Config
+
+ROOT_ENV = "COURSE_GRADING_ROOT"
+BUILD_ENV = "COURSE_GRADING_BUILD"
+SOURCE_SUBDIR = Path("notebooks") / "homework"
+BUILD_SUBDIR = Path("build") / "grading"
+
+
+def default_root() -> Path:
+    """The course repository: ``COURSE_GRADING_ROOT``, else this checkout, else the cwd."""
+    value = os.environ.get(ROOT_ENV)
+    if value:
+        return Path(value).expanduser().resolve()
+    checkout = Path(__file__).resolve().parents[2]
+    if (checkout / "pyproject.toml").is_file() and (checkout / SOURCE_SUBDIR).is_dir():
+        return checkout
+    return Path.cwd().resolve()
+
+
+@dataclass(frozen=True)
+class GradingPaths:
+    """The folders of one course: source assignments and the git-ignored grading build."""
+
+    root: Path
+    source_dir: Path
+    build_dir: Path
+
+    @classmethod
+    def default(cls, build_dir: str | Path | None = None) -> GradingPaths:
+        root = default_root()
+        build = build_dir or os.environ.get(BUILD_ENV) or root / BUILD_SUBDIR
+        return cls(root=root, source_dir=root / SOURCE_SUBDIR, build_dir=Path(build).resolve())
+
+    @property
+    def release_dir(self) -> Path:
+        return self.build_dir / "release"
+
+    @property
+    def submitted_dir(self) -> Path:
+        return self.build_dir / "submitted"
+
+    @property
+    def autograded_dir(self) -> Path:
+        return self.build_dir / "autograded"
+
+    @property
+    def feedback_dir(self) -> Path:
+        return self.build_dir / "feedback"
+
+    @property
+    def results_dir(self) -> Path:
+        return self.build_dir / "results"
+
+    @property
+    def db_path(self) -> Path:
+        return self.build_dir / "gradebook.db"
+
+    @property
+    def db_url(self) -> str:
+        return f"sqlite:///{self.db_path}"
+
+    def instructor_only(self) -> list[Path]:
+        """Folders student code must never read: sources, hidden tests, the gradebook, others' work."""
+        return [self.root, self.source_dir, self.build_dir]
+
+
+def ensure_nbgrader_tools() -> None:
+    """Put this Python's scripts folder on PATH: nbgrader runs ``alembic`` to create a gradebook."""
+    scripts = str(Path(sys.executable).parent)
+    if scripts not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
+
+
+def open_gradebook(paths: GradingPaths):  # noqa: ANN201 - nbgrader.api.Gradebook
+    """nbgrader's gradebook of this course (created on first use)."""
+    from nbgrader.api import Gradebook
+
+    ensure_nbgrader_tools()
+    paths.build_dir.mkdir(parents=True, exist_ok=True)
+    return Gradebook(paths.db_url)
+
+
+def nbgrader_config(paths: GradingPaths, config: Config | None = None) -> Config:
+    """nbgrader's settings for this course (the same ones ``nbgrader_config.py`` applies)."""
+    ensure_nbgrader_tools()
+    c = config if config is not None else Config()
+    c.CourseDirectory.root = str(paths.root)
+    c.CourseDirectory.source_directory = str(paths.source_dir)
+    c.CourseDirectory.release_directory = str(paths.release_dir)
+    c.CourseDirectory.submitted_directory = str(paths.submitted_dir)
+    c.CourseDirectory.autograded_directory = str(paths.autograded_dir)
+    c.CourseDirectory.feedback_directory = str(paths.feedback_dir)
+    c.CourseDirectory.solution_directory = str(paths.build_dir / "solution")
+    c.CourseDirectory.source_with_tests_directory = str(paths.build_dir / "source_with_tests")
+    c.CourseDirectory.db_url = paths.db_url
+    c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".*"]
+    # The student copy: stubs that say which function to write (see release.HintedClearSolutions).
+    from nbgrader.preprocessors import (
+        CheckCellMetadata,
+        ClearHiddenTests,
+        ClearMarkScheme,
+        ClearOutput,
+        ComputeChecksums,
+        IncludeHeaderFooter,
+        InstantiateTests,
+        LockCells,
+        SaveCells,
+    )
+
+    from .release import HintedClearSolutions
+
+    c.GenerateAssignment.preprocessors = [
+        IncludeHeaderFooter, InstantiateTests, LockCells, HintedClearSolutions, ClearOutput,
+        CheckCellMetadata, ComputeChecksums, SaveCells, ClearHiddenTests, ClearMarkScheme,
+        ComputeChecksums, CheckCellMetadata,
+    ]  # fmt: skip
+    # Feedback pages show student-written text: strip scripts and raw HTML from it.
+    c.HTMLExporter.sanitize_html = True
+    c.NbGraderAPI.log_level = "WARN"
+    return c
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one submission may use while it is graded."""
+
+    cell_timeout: float = 60.0  # seconds per cell, and per call a test makes
+    interrupt_grace: float = 3.0  # seconds a kernel gets to stop after an interrupt
+    submission_timeout: float = 600.0  # seconds for the whole notebook, restarts included
+    startup_timeout: float = 120.0  # seconds for a kernel to start (slow, busy machines)
+    memory_mb: int = 2048  # address space of the kernel process
+    cpu_seconds: int = 1800  # CPU time of the kernel process (a backstop)
+    file_mb: int = 64  # largest file the kernel may write
+    max_output_chars: int = 20_000  # kept per cell; the rest is dropped
+    max_restarts: int = 4  # kernel restarts after a crash or a kill
+    max_notebook_mb: float = 20.0  # a bigger submitted notebook fails pre-flight
+    max_files_mb: float = 50.0  # all submitted files together
+    sandbox: str = "auto"  # "auto": Landlock where the OS has it; "audit": audit hooks only
+
+
+@dataclass(frozen=True)
+class GradingOptions:
+    """Options of a grading run."""
+
+    limits: Limits = field(default_factory=Limits)
+    jobs: int = 0  # parallel worker processes; 0 = one per CPU core
+    late_penalty: str = "none"  # "none" (flag late work) or "zero" (late work scores 0)
+
+    def worker_count(self) -> int:
+        return self.jobs if self.jobs > 0 else max(1, os.cpu_count() or 1)
