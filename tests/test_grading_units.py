@@ -334,7 +334,8 @@ def test_a_failed_regrade_leaves_no_stale_score(scratch_course):
     row = next(r for r in export_rows(paths, ASSIGNMENT) if r["student_id"] == "ada")
     assert (row["status"], row["score"]) == ("preflight_failed", "")
     with open_gradebook(paths) as gb:
-        assert [s.student.id for s in gb.assignment_submissions(ASSIGNMENT)] == []
+        # Other tests in this process may have graded other students into the same release.
+        assert "ada" not in [s.student.id for s in gb.assignment_submissions(ASSIGNMENT)]
 
 
 def test_export_refuses_scores_it_cannot_vouch_for(scratch_course):

@@ -275,7 +275,8 @@ def hostile_cases(b: Builder, secrets: dict[str, str]) -> list[Case]:
 
     bomb = nb({"equalize_histogram": "def equalize_histogram(image):\n    blocks = []\n    while True:\n"
                                      "        blocks.append(np.ones(50_000_000))\n"})  # fmt: skip
-    cases.append(Case("memory_bomb", {NOTEBOOK: dump(bomb)}, None, ("graded", "crashed"), lost={"equalize_histogram": "all"}))
+    # On a busy machine the allocation loop can hit the time limit before the memory limit.
+    cases.append(Case("memory_bomb", {NOTEBOOK: dump(bomb)}, None, ("graded", "crashed", "timed_out"), lost={"equalize_histogram": "all"}))
 
     noisy = nb({"rgb_to_hsv": b.solution("rgb_to_hsv", "    rgb = np.asarray(image, dtype=np.float64) / 255.0\n", (
         "    import sys\n    import warnings\n\n    warnings.warn('gray pixels have no hue', RuntimeWarning)\n"
