@@ -17,7 +17,7 @@ from grading_fixtures.classroom import POINTS, Builder, cell_index, dump
 
 from course_utils.grading import values
 from course_utils.grading.assignment import ANSWER, READONLY, TEST, load_spec
-from course_utils.grading.config import GradingPaths, Limits, nbgrader_config
+from course_utils.grading.config import GradingPaths, Limits, assignment_limits, nbgrader_config
 from course_utils.grading.grader import GradingResult, ScoredTest
 from course_utils.grading.intake import discover, read_zip, student_id
 from course_utils.grading.preflight import check
@@ -40,6 +40,37 @@ def builder():
 
 
 # -- configuration ---------------------------------------------------------------------
+def _course_with_settings(tmp_path: Path, text: str | None) -> GradingPaths:
+    paths = GradingPaths(tmp_path, tmp_path / "homework", tmp_path / "build")
+    (paths.source_dir / "hwx").mkdir(parents=True)
+    if text is not None:
+        (paths.source_dir / "hwx" / "grading.toml").write_text(text)
+    return paths
+
+
+def test_assignment_limits_read_grading_toml(tmp_path):
+    assert assignment_limits(_course_with_settings(tmp_path / "a", None), "hwx") == Limits()
+    limits = assignment_limits(_course_with_settings(tmp_path / "b", "memory_mb = 6144\ncell_timeout = 90\n"), "hwx")
+    assert (limits.memory_mb, limits.cell_timeout, limits.submission_timeout) == (6144, 90.0, Limits().submission_timeout)
+    assert isinstance(limits.cell_timeout, float)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("memory = 6144", "unknown setting 'memory'"), ("memory_mb = 1.5", "not a valid int"),
+     ("memory_mb = -1", "not a valid int"), ("memory_mb = true", "not a valid int"), ("memory_mb = ", "not valid TOML")],
+)  # fmt: skip
+def test_assignment_limits_reject_bad_settings_with_the_file_name(tmp_path, text, message):
+    with pytest.raises(ValueError, match=message) as error:
+        assignment_limits(_course_with_settings(tmp_path, text), "hwx")
+    assert "grading.toml" in str(error.value)
+
+
+def test_grading_settings_are_not_released_to_students():
+    paths = GradingPaths(ROOT, ROOT / "notebooks" / "homework", ROOT / "build" / "grading")
+    assert "grading.toml" in nbgrader_config(paths).CourseDirectory.ignore
+
+
 def test_nbgrader_config_file_matches_the_package_settings():
     from traitlets.config.loader import PyFileConfigLoader
 

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .config import GradingOptions, GradingPaths, Limits
+from .config import GradingOptions, GradingPaths, assignment_limits
 
 EPILOG = """
 typical round:
@@ -15,6 +15,10 @@ typical round:
   python3 course.py grade    hw1_image_basics ~/Downloads/hw1-submissions.zip
   python3 course.py feedback hw1_image_basics
   python3 course.py export   hw1_image_basics --output hw1_grades.csv
+
+An assignment's defaults for --timeout, --total-timeout and --memory can be set in
+notebooks/homework/<assignment>/grading.toml (cell_timeout, submission_timeout,
+memory_mb; e.g. memory_mb = 6144 for homework that imports torch). Flags still win.
 """
 
 
@@ -33,24 +37,27 @@ def cmd_release(args: argparse.Namespace) -> int:
     print(f"  gradebook: {paths.db_path}")
     if not args.no_check:
         print("Self-check (grading the solution and the student copy) ...")
-        for line in self_check(args.assignment, paths):
+        for line in self_check(args.assignment, paths, assignment_limits(paths, args.assignment)):
             print(f"  {line}")
         print("  ok: the solution scores full marks, the student copy scores 0.")
     return 0
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
     from .batch import grade_batch
     from .grader import ERROR
 
-    limits = Limits(
-        cell_timeout=args.timeout,
-        submission_timeout=args.total_timeout,
-        memory_mb=args.memory,
+    paths = _paths(args)
+    given = {"cell_timeout": args.timeout, "submission_timeout": args.total_timeout, "memory_mb": args.memory}
+    limits = replace(
+        assignment_limits(paths, args.assignment),
         sandbox=args.sandbox,
+        **{name: value for name, value in given.items() if value is not None},
     )
     options = GradingOptions(limits=limits, jobs=args.jobs, late_penalty=args.late_penalty)
-    report = grade_batch(args.assignment, Path(args.submissions), _paths(args), options, students=args.student)
+    report = grade_batch(args.assignment, Path(args.submissions), paths, options, students=args.student)
     print()
     print(report.summary())
     print(f"\nNext: python3 course.py feedback {args.assignment}   and   python3 course.py export {args.assignment}")
@@ -104,9 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
     grade = command("grade", "grade submissions: a folder (one subfolder or zip per student) or an LMS zip")
     grade.add_argument("submissions", help="folder or .zip with the submissions")
     grade.add_argument("--jobs", type=int, default=0, help="parallel grading processes (default: one per CPU core)")
-    grade.add_argument("--timeout", type=float, default=60.0, help="seconds per cell and per test call (default 60)")
-    grade.add_argument("--total-timeout", type=float, default=600.0, help="seconds per notebook (default 600)")
-    grade.add_argument("--memory", type=int, default=2048, help="memory limit per notebook in MB (default 2048)")
+    grade.add_argument("--timeout", type=float, help="seconds per cell and per test call (default 60)")
+    grade.add_argument("--total-timeout", type=float, help="seconds per notebook (default 600)")
+    grade.add_argument("--memory", type=int, help="memory limit per notebook in MB (default 2048)")
     grade.add_argument("--student", action="append", help="grade only this student (repeatable)")
     grade.add_argument("--late-penalty", choices=["none", "zero"], default="none",
                        help="none: only mark late work (default); zero: late work scores 0")  # fmt: skip

@@ -18,15 +18,21 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from traitlets.config import Config
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
 
 ROOT_ENV = "COURSE_GRADING_ROOT"
 BUILD_ENV = "COURSE_GRADING_BUILD"
 SOURCE_SUBDIR = Path("notebooks") / "homework"
 BUILD_SUBDIR = Path("build") / "grading"
+SETTINGS_FILE = "grading.toml"  # optional, next to an assignment's source notebook; not released
 
 
 def default_root() -> Path:
@@ -116,7 +122,7 @@ def nbgrader_config(paths: GradingPaths, config: Config | None = None) -> Config
     c.CourseDirectory.solution_directory = str(paths.build_dir / "solution")
     c.CourseDirectory.source_with_tests_directory = str(paths.build_dir / "source_with_tests")
     c.CourseDirectory.db_url = paths.db_url
-    c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".*"]
+    c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".*", SETTINGS_FILE]
     # The student copy: stubs that say which function to write (see release.HintedClearSolutions).
     from nbgrader.preprocessors import (
         CheckCellMetadata,
@@ -171,3 +177,31 @@ class GradingOptions:
 
     def worker_count(self) -> int:
         return self.jobs if self.jobs > 0 else max(1, os.cpu_count() or 1)
+
+
+def assignment_limits(paths: GradingPaths, assignment: str, base: Limits | None = None) -> Limits:
+    """The limits an assignment is graded under: ``base`` (the defaults) with the values of
+    the assignment's ``grading.toml`` (e.g. ``memory_mb = 6144`` for homework that uses torch)."""
+    base = base or Limits()
+    settings = paths.source_dir / assignment / SETTINGS_FILE
+    if not settings.is_file():
+        return base
+    try:
+        values = tomllib.loads(settings.read_text())
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ValueError(f"{settings} is not valid TOML: {error}") from error
+    known = {f.name: type(getattr(base, f.name)) for f in fields(Limits)}
+    changes = {}
+    for key, value in values.items():
+        if key not in known:
+            raise ValueError(f"{settings}: unknown setting {key!r}; known: {', '.join(sorted(known))}")
+        kind = known[key]
+        if kind is str:
+            ok = isinstance(value, str)
+        else:
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
+            ok = ok and (kind is float or isinstance(value, int))
+        if not ok:
+            raise ValueError(f"{settings}: {key} = {value!r} is not a valid {kind.__name__}")
+        changes[key] = kind(value)
+    return replace(base, **changes)

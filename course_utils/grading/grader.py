@@ -409,12 +409,13 @@ def main_self_test() -> None:  # pragma: no cover - a debugging aid
     import json
 
     from .assignment import load_spec
-    from .config import GradingPaths
+    from .config import GradingPaths, assignment_limits
 
     paths = GradingPaths.default()
     spec = load_spec(sys.argv[1], paths)
     notebook = Path(sys.argv[2])
-    result = grade_files(spec, "self-test", {spec.notebook: notebook.read_bytes()}, Limits(),
+    limits = assignment_limits(paths, sys.argv[1])
+    result = grade_files(spec, "self-test", {spec.notebook: notebook.read_bytes()}, limits,
                          [str(p) for p in paths.instructor_only()])  # fmt: skip
     print(json.dumps(result.to_dict(), indent=1))
 
