@@ -305,6 +305,20 @@ def torchmetrics_map(
 
 
 # -- figures ----------------------------------------------------------------------------
+def instance_caption(
+    k: int, labels: np.ndarray | None, scores: np.ndarray | None, names: Sequence[str] | None
+) -> str:
+    """The caption of the ``k``-th box or mask: its category (``names[label - 1]`` or the id)
+    and its score, whichever are given; ``""`` when neither is."""
+    caption = []
+    if labels is not None:
+        label = int(labels[k])
+        caption.append(names[label - 1] if names is not None else str(label))
+    if scores is not None:
+        caption.append(f"{scores[k]:.2f}")
+    return " ".join(caption)
+
+
 def draw_boxes(
     ax: plt.Axes,
     boxes: ArrayLike,
@@ -333,14 +347,9 @@ def draw_boxes(
         else:
             c = color[k]
         ax.add_patch(Rectangle((x1 - 0.5, y1 - 0.5), x2 - x1, y2 - y1, fill=False, edgecolor=c, linewidth=linewidth))
-        caption = []
-        if labels_np is not None:
-            label = int(labels_np[k])
-            caption.append(names[label - 1] if names is not None else str(label))
-        if scores_np is not None:
-            caption.append(f"{scores_np[k]:.2f}")
+        caption = instance_caption(k, labels_np, scores_np, names)
         if caption:
-            ax.text(x1 - 0.5, y1 - 1, " ".join(caption), color="white", fontsize=fontsize,
+            ax.text(x1 - 0.5, y1 - 1, caption, color="white", fontsize=fontsize,
                     va="bottom", bbox={"facecolor": c, "alpha": 0.7, "pad": 0.5, "linewidth": 0})
 
 

@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from .coco_scenes import SceneSet, palette
+from .detection import instance_caption
 
 __all__ = [
     "colorize_panoptic",
@@ -127,15 +128,10 @@ def overlay_masks(
         if not mask.any():
             continue
         ax.contour(mask.astype(float), levels=[0.5], colors=[colors[k]], linewidths=0.8)
-        caption = []
-        if labels_np is not None:
-            label = int(labels_np[k])
-            caption.append(names[label - 1] if names is not None else str(label))
-        if scores_np is not None:
-            caption.append(f"{scores_np[k]:.2f}")
+        caption = instance_caption(k, labels_np, scores_np, names)
         if caption:
             ys, xs = np.nonzero(mask)
-            ax.text(xs.min() - 0.5, ys.min() - 1, " ".join(caption), fontsize=fontsize, color="white",
+            ax.text(xs.min() - 0.5, ys.min() - 1, caption, fontsize=fontsize, color="white",
                     va="bottom", bbox={"facecolor": colors[k], "alpha": 0.75, "pad": 0.4, "linewidth": 0})
     ax.axis("off")
 

@@ -16,6 +16,7 @@ from course_utils.detection import (
     coco_evaluate,
     convert_boxes,
     draw_boxes,
+    instance_caption,
     match_detections,
     nms,
     plot_iou,
@@ -153,3 +154,11 @@ def test_small_rcnn_trains_and_predicts(masks):
     with torch.no_grad():
         out = model(images)
     assert out[0]["boxes"].shape[1] == 4
+
+
+def test_instance_caption_names_the_category_and_score():
+    labels, scores = np.array([2, 1]), np.array([0.876, 0.5])
+    assert instance_caption(0, labels, scores, ["cat", "dog"]) == "dog 0.88"
+    assert instance_caption(1, labels, None, None) == "1"
+    assert instance_caption(1, None, scores, None) == "0.50"
+    assert instance_caption(0, None, None, ["cat"]) == ""
