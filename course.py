@@ -28,17 +28,6 @@ import venv
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
-# The instructor commands import course_utils.grading without course_utils/__init__.py,
-# which loads PyTorch (grading does not need it, and starts much faster without it).
-GRADING_MAIN = (
-    "import importlib.util, sys, types\n"
-    "spec = importlib.util.find_spec('course_utils')\n"
-    "package = types.ModuleType('course_utils')\n"
-    "package.__path__ = list(spec.submodule_search_locations)\n"
-    "sys.modules['course_utils'] = package\n"
-    "from course_utils.grading.cli import main\n"
-    "sys.exit(main(sys.argv[1:]))\n"
-)
 VENV = ROOT / ".venv"
 STAMP_NAME = ".course-installed"
 
@@ -102,7 +91,7 @@ def main(argv: list[str]) -> int:
         if hasattr(os, "geteuid") and os.geteuid() == 0 and "--allow-root" not in rest:
             args.append("--allow-root")  # containers and cloud notebooks often run as root
     elif command in grading:
-        args = [str(python), "-c", GRADING_MAIN, command, *rest]
+        args = [str(python), "-m", "course_utils.grading", command, *rest]
     else:
         args = [str(python), "-m", "pytest", *rest]
     return subprocess.call(args, cwd=ROOT)

@@ -3,7 +3,7 @@ import torch
 from torchvision.transforms import v2
 from torchvision.transforms.v2 import functional as TF
 
-from course_utils.augment import RandomCropFlip, crop_flip, per_image, random_crop_flip
+from course_utils.convnets.augment import RandomCropFlip, crop_flip, per_image, random_crop_flip
 
 
 def test_crop_flip_matches_torchvision_per_image():

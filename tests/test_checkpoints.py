@@ -2,8 +2,8 @@ import pytest
 import torch
 from torch import nn
 
-from course_utils import checkpoints
-from course_utils.checkpoints import (
+from course_utils.core import checkpoints
+from course_utils.core.checkpoints import (
     checkpoint_path,
     config_key,
     load_checkpoint,

@@ -6,7 +6,7 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
-from course_utils.cnn_models import (  # noqa: E402
+from course_utils.convnets.cnn_models import (  # noqa: E402
     CompactCNN,
     LeNet5,
     activations,

@@ -7,19 +7,13 @@ import torch
 from pycocotools import mask as mask_utils
 from pycocotools.cocoeval import COCOeval
 
-from course_utils import coco_scenes, datasets
-from course_utils.coco_scenes import (
-    SceneConfig,
-    colorize,
-    encode_masks,
-    export_coco,
-    export_voc_segmentation,
-    load_coco,
-    load_exported,
-    make_scenes,
-    palette,
-)
-from course_utils.datasets import DatasetNotFoundError, ImageSet
+from course_utils.core import datasets
+from course_utils.core.datasets import DatasetNotFoundError, ImageSet
+from course_utils.dense import scene_drawing, scene_sets
+from course_utils.dense.coco_format import colorize, encode_masks, load_coco, palette
+from course_utils.dense.scene_drawing import SceneConfig
+from course_utils.dense.scene_files import export_coco, export_voc_segmentation, load_exported
+from course_utils.dense.scene_sets import make_scenes
 
 MIRROR = os.environ.get("COURSE_DATASETS_DIR")
 needs_mirror = pytest.mark.skipif(
@@ -46,7 +40,7 @@ def _fake_items(name: str, train: bool = True) -> ImageSet:
 @pytest.fixture
 def fake_source(tmp_path, monkeypatch):
     monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setattr(coco_scenes, "load_images", _fake_items)
+    monkeypatch.setattr(scene_drawing, "load_images", _fake_items)
 
 
 def test_scenes_have_consistent_maps_and_annotations(fake_source):
@@ -78,7 +72,7 @@ def test_generation_is_deterministic_prefix_stable_and_cached(fake_source):
     assert np.array_equal(a.images, b.images) and a.coco == b.coco
     assert np.array_equal(a.images[:4], c.images)
     assert not np.array_equal(c.images, d.images)
-    assert len(list((coco_scenes.cache_dir() / "coco_scenes").glob("*.npz"))) == 1
+    assert len(list((scene_sets.cache_dir() / "coco_scenes").glob("*.npz"))) == 1
 
 
 def test_config_changes_go_through_keywords_and_are_checked(fake_source):

@@ -8,9 +8,8 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from PIL import Image  # noqa: E402
 from skimage.color import hsv2rgb, rgb2hsv  # noqa: E402
-from skimage.metrics import peak_signal_noise_ratio  # noqa: E402
 
-from course_utils.color import (  # noqa: E402
+from course_utils.images.color import (  # noqa: E402
     BAYER_LAYOUTS,
     SLIDE_BAYER_LAYOUT,
     adjust_hsv,
@@ -22,16 +21,14 @@ from course_utils.color import (  # noqa: E402
     hsv_to_rgb,
     mosaic,
     mosaic_in_filter_colors,
-    mse,
     opencv_bayer_code,
-    psnr,
     rgb_to_cmyk,
     rgb_to_hsv,
     show_demosaic_crop,
     show_hsv_adjustment,
     to_float,
-    to_uint8,
 )
+from course_utils.images.pixels import psnr, unit_to_uint8  # noqa: E402
 
 RNG = np.random.default_rng(0)
 PIXELS = RNG.integers(0, 256, (32, 48, 3), dtype=np.uint8)
@@ -42,12 +39,12 @@ PIXELS[0, :8] = [[0, 0, 0], [255, 255, 255], [128, 128, 128], [255, 0, 0],
 
 def smooth_photo(height=64, width=80):
     y, x = np.mgrid[0:height, 0:width] / 16.0
-    return to_uint8(np.stack([0.5 + 0.4 * np.sin(x), 0.5 + 0.4 * np.cos(y), 0.5 + 0.3 * np.sin(x + y)], -1))
+    return unit_to_uint8(np.stack([0.5 + 0.4 * np.sin(x), 0.5 + 0.4 * np.cos(y), 0.5 + 0.3 * np.sin(x + y)], -1))
 
 
 def test_float_conversions():
     assert to_float(np.array([0, 255], np.uint8)).tolist() == [0.0, 1.0]
-    np.testing.assert_array_equal(to_uint8(to_float(PIXELS)), PIXELS)
+    np.testing.assert_array_equal(unit_to_uint8(to_float(PIXELS)), PIXELS)
     with pytest.raises(TypeError):
         to_float(np.array([1, 2]))
 
@@ -66,7 +63,7 @@ def test_cmyk_of_known_colors_and_round_trip():
 def test_cmyk_without_black_matches_pillow():
     # Pillow converts without black generation: C = 1 - R, M = 1 - G, Y = 1 - B, K = 0.
     pillow = np.asarray(Image.fromarray(PIXELS).convert("CMYK"))
-    np.testing.assert_array_equal(to_uint8(rgb_to_cmyk(PIXELS, black=False)), pillow)
+    np.testing.assert_array_equal(unit_to_uint8(rgb_to_cmyk(PIXELS, black=False)), pillow)
     np.testing.assert_allclose(cmyk_to_rgb(rgb_to_cmyk(PIXELS, black=False)), to_float(PIXELS))
 
 
@@ -163,16 +160,6 @@ def test_our_bilinear_equals_opencv_inside_the_border():
     ours, theirs = demosaic_bilinear(raw), demosaic_opencv(raw)
     assert np.abs(ours.astype(int) - theirs)[1:-1, 1:-1].max() <= 1
     assert psnr(ours, photo) > 35
-
-
-def test_psnr_matches_scikit_image():
-    noisy = np.clip(PIXELS.astype(int) + RNG.integers(-9, 10, PIXELS.shape), 0, 255).astype(np.uint8)
-    assert psnr(noisy, PIXELS) == pytest.approx(peak_signal_noise_ratio(PIXELS, noisy, data_range=255))
-    assert psnr(PIXELS, PIXELS) == float("inf")
-    assert mse(np.zeros(4), np.full(4, 2.0)) == 4.0
-    assert psnr(np.zeros(4), np.full(4, 0.1), data_range=1.0) == pytest.approx(20.0)
-    with pytest.raises(ValueError):
-        mse(np.zeros(3), np.zeros(4))
 
 
 def test_demosaic_crop_figure():

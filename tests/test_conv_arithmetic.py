@@ -7,7 +7,7 @@ import torch  # noqa: E402
 from torch import nn  # noqa: E402
 from torch.nn import functional as F  # noqa: E402
 
-from course_utils.conv_arithmetic import (  # noqa: E402
+from course_utils.convnets.conv_arithmetic import (  # noqa: E402
     LayerGeometry,
     conv_output_size,
     extent,

@@ -9,14 +9,14 @@ import pytest
 import torch
 from PIL import Image
 
-from course_utils import datasets
-from course_utils.datasets import (
+from course_utils.core import datasets
+from course_utils.core.datasets import (
     DatasetNotFoundError,
     ImageSet,
     load_images,
     torchvision_dataset,
 )
-from course_utils.integrity import ChecksumError
+from course_utils.core.integrity import ChecksumError
 
 MIRROR = os.environ.get("COURSE_DATASETS_DIR")
 needs_mirror = pytest.mark.skipif(
@@ -49,7 +49,7 @@ def test_missing_dataset_offline_says_what_to_do(empty_dataset_dir, monkeypatch,
     assert time.perf_counter() - start < 5
     message = str(info.value)
     assert "COURSE_DATASETS_DIR" in message
-    assert f"python -m course_utils.datasets download {name}" in message
+    assert f"python -m course_utils.core.datasets download {name}" in message
 
 
 def test_missing_dataset_without_network_fails_fast(empty_dataset_dir, monkeypatch):
@@ -139,7 +139,7 @@ def test_damaged_cache_is_rebuilt(tmp_path, monkeypatch):
     archive = tmp_path / "CIFAR10-JPEG" / "train.tar"
     archive.parent.mkdir()
     _tiny_cifar_tar(archive)
-    from course_utils.integrity import sha256_of
+    from course_utils.core.integrity import sha256_of
 
     monkeypatch.setitem(datasets._CIFAR_JPEG_SHA256, "train", sha256_of(archive))
     monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path / "cache"))

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from course_utils.density_2d import (
+from course_utils.generative.density_2d import (
     mode_coverage,
     plot_decision_regions,
     plot_density,

@@ -7,25 +7,23 @@ import numpy as np
 import pytest
 import torch
 
-from course_utils.coco_scenes import load_coco
-from course_utils.detection import (
+from course_utils.dense.boxes import batched_nms, box_iou, convert_boxes, nms, postprocess
+from course_utils.dense.coco_format import load_coco
+from course_utils.dense.detection_metrics import (
     COCO_STAT_NAMES,
     average_precision,
-    batched_nms,
-    box_iou,
     coco_evaluate,
-    convert_boxes,
-    draw_boxes,
-    instance_caption,
     match_detections,
-    nms,
-    plot_iou,
-    plot_nms,
-    plot_precision_recall,
-    postprocess,
     precision_recall,
     to_coco_results,
     torchmetrics_map,
+)
+from course_utils.dense.detection_plots import (
+    draw_boxes,
+    instance_caption,
+    plot_iou,
+    plot_nms,
+    plot_precision_recall,
 )
 
 
@@ -139,7 +137,7 @@ def test_figures_for_the_interactive_controls():
 
 @pytest.mark.parametrize("masks", [False, True])
 def test_small_rcnn_trains_and_predicts(masks):
-    from course_utils.detection import small_rcnn
+    from course_utils.dense.detectors import small_rcnn
 
     torch.manual_seed(0)
     model = small_rcnn(num_classes=3, masks=masks)

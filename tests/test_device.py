@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from course_utils.device import pick_device, seed_everything
+from course_utils.core.device import pick_device, seed_everything
 
 
 def test_pick_device_prefers_an_available_accelerator(monkeypatch):

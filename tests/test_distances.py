@@ -7,7 +7,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from course_utils.distances import (  # noqa: E402
+from course_utils.classifiers.distances import (  # noqa: E402
     as_rows,
     knn_predict,
     knn_vote,

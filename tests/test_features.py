@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from skimage.feature import hog
 
-from course_utils.features import (
+from course_utils.convnets.features import (
     corner_error,
     disparity_check,
     find_lines,

@@ -5,23 +5,25 @@ import pytest
 import torch
 from torch import nn
 
-from course_utils.generative import (
-    DiffusionSchedule,
+from course_utils.generative.denoisers import (
     TinyUNet,
+    half_size,
+    sinusoidal_embedding,
+    to_model_range,
+    to_unit_range,
+)
+from course_utils.generative.diffusion import (
+    DiffusionSchedule,
     ddpm_loss,
     ddpm_sample,
     drop_labels,
     flow_matching_loss,
     flow_sample,
     guided,
-    half_size,
     image_row,
     network_evaluations,
     show_forward_process,
     show_trajectory,
-    sinusoidal_embedding,
-    to_model_range,
-    to_unit_range,
     train_generator,
 )
 

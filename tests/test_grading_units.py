@@ -410,7 +410,7 @@ def test_course_py_passes_instructor_commands_to_the_grading_package(monkeypatch
     monkeypatch.setattr(course.subprocess, "call", lambda args, cwd: calls.append(args) or 0)
     for command in ("release", "grade", "feedback", "export"):
         assert course.main([command, ASSIGNMENT, "--jobs", "2"]) == 0
-        assert calls[-1][:2] == ["/env/bin/python", "-c"] and calls[-1][3:] == [command, ASSIGNMENT, "--jobs", "2"]
+        assert calls[-1][:3] == ["/env/bin/python", "-m", "course_utils.grading"] and calls[-1][3:] == [command, ASSIGNMENT, "--jobs", "2"]
     assert course.main(["test", "-k", "x"]) == 0 and calls[-1] == ["/env/bin/python", "-m", "pytest", "-k", "x"]
     assert course.main(["lab", "--no-browser"]) == 0 and calls[-1][1:4] == ["-m", "jupyter", "lab"]
     assert course.main(["nonsense"]) == 2

@@ -1,4 +1,4 @@
-"""Tests for course_utils.instance_seg (panoptic maps, colours, figures, PQ wrapper)."""
+"""Tests for course_utils.dense.instance_seg (panoptic maps, colours, figures, PQ wrapper)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from course_utils.coco_scenes import make_scenes
-from course_utils.instance_seg import (
+from course_utils.dense.instance_seg import (
     colorize_panoptic,
     id_to_rgb,
     instance_colors,
@@ -23,6 +22,7 @@ from course_utils.instance_seg import (
     rgb_to_id,
     torchmetrics_pq,
 )
+from course_utils.dense.scene_sets import make_scenes
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from course_utils.kernels import KERNELS, filter_image, show_filter  # noqa: E402
+from course_utils.convnets.kernels import KERNELS, filter_image, show_filter  # noqa: E402
 
 
 def test_filter_image_matches_opencv_for_every_kernel():

@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from course_utils.environment import Check, check_environment, format_checks, verdict
-from course_utils.lesson import start_lesson
+from course_utils.core.environment import Check, check_environment, format_checks, verdict
+from course_utils.core.lesson import start_lesson
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -7,7 +7,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from course_utils.linear_views import (  # noqa: E402
+from course_utils.classifiers.linear_views import (  # noqa: E402
     class_templates,
     explore_decision_regions,
     linear_scores,

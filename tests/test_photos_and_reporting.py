@@ -3,8 +3,8 @@ import json
 import numpy as np
 import pytest
 
-from course_utils.photos import PHOTOS, load_photo
-from course_utils.reporting import assert_at_least, assert_at_most, report
+from course_utils.core.photos import PHOTOS, load_photo
+from course_utils.core.reporting import assert_at_least, assert_at_most, report
 
 
 @pytest.mark.parametrize("name", sorted(PHOTOS))

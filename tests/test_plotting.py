@@ -6,8 +6,8 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from course_utils.plotting import compare, show_images, to_display  # noqa: E402
-from course_utils.training import History  # noqa: E402
+from course_utils.core.history import History  # noqa: E402
+from course_utils.core.plotting import compare, show_images, to_display  # noqa: E402
 
 
 def test_to_display_moves_channels_last_and_rescales():

@@ -1,6 +1,6 @@
 import pytest
 
-from course_utils.profile import PROFILES, get_profile
+from course_utils.core.profile import PROFILES, get_profile
 
 
 def test_default_profile_is_full(monkeypatch):

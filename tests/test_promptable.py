@@ -9,29 +9,28 @@ import numpy as np
 import pytest
 import torch
 
-from course_utils.promptable import (
+from course_utils.dense.promptable_model import PromptableSegmenter, PromptEncoder, fourier_features
+from course_utils.dense.promptable_training import (
+    count_flops,
+    mask_iou,
+    mask_losses,
+    plot_prompt,
+    segment_prompts,
+    train_promptable,
+)
+from course_utils.dense.prompts import (
     BOX_BR,
     BOX_TL,
     NEGATIVE,
     PAD,
     POSITIVE,
-    PromptableSegmenter,
-    PromptEncoder,
     box_prompt,
     center_click,
     corrective_click,
-    count_flops,
-    find_sam_checkpoint,
-    fourier_features,
-    load_real_sam,
-    mask_iou,
-    mask_losses,
-    plot_prompt,
     point_prompt,
     sample_prompts,
-    segment_prompts,
-    train_promptable,
 )
+from course_utils.dense.real_sam import find_sam_checkpoint, load_real_sam
 
 
 def _toy_instances(n: int = 3, size: int = 64) -> torch.Tensor:

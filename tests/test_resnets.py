@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch import nn
 
-from course_utils.resnets import (
+from course_utils.convnets.resnets import (
     BasicBlock,
     CifarNet,
     ResNet9,
@@ -91,7 +91,7 @@ def test_train_steps_runs_the_requested_steps_and_learns():
 
 def test_train_steps_progress_bar_refreshes_rarely(monkeypatch):
     """A notebook progress bar must not send one message per step (it floods the output channel)."""
-    from course_utils import resnets
+    from course_utils.convnets import resnets
 
     refreshes = []
 

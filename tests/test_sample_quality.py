@@ -2,10 +2,10 @@ import numpy as np
 import pytest
 import torch
 
-from course_utils import sample_quality
-from course_utils.datasets import ImageSet
-from course_utils.profile import get_profile
-from course_utils.sample_quality import (
+from course_utils.core.datasets import ImageSet
+from course_utils.core.profile import get_profile
+from course_utils.generative import sample_quality
+from course_utils.generative.sample_quality import (
     DigitJudge,
     class_agreement,
     feature_frechet_distance,

@@ -7,7 +7,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from skimage.measure import block_reduce  # noqa: E402
 
-from course_utils.sampling import (  # noqa: E402
+from course_utils.images.sampling import (  # noqa: E402
     alias_frequency,
     digitize,
     enlarge,

@@ -8,7 +8,7 @@ import pytest  # noqa: E402
 from skimage import measure  # noqa: E402
 
 from course_utils import load_photo  # noqa: E402
-from course_utils import scenes as S  # noqa: E402
+from course_utils.images import scenes as S  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

@@ -2,7 +2,8 @@ import pytest
 import torch
 from torch import nn
 
-from course_utils.training import History, batches, evaluate, fit
+from course_utils.core.history import History
+from course_utils.core.training import batches, evaluate, fit
 
 
 def test_batches_cover_every_row_once():

@@ -3,9 +3,8 @@ import hashlib
 import pytest
 import torch
 
-from course_utils import transfer
-from course_utils.datasets import CIFAR10_CLASSES, ImageSet
-from course_utils.transfer import (
+from course_utils.convnets import transfer
+from course_utils.convnets.transfer import (
     SOURCE_CLASSES,
     TARGET_CLASSES,
     course_backbone,
@@ -19,6 +18,7 @@ from course_utils.transfer import (
     resnet18_transfer,
     select_classes,
 )
+from course_utils.core.datasets import CIFAR10_CLASSES, ImageSet
 
 
 def fake_cifar(per_class_count: int = 12, seed: int = 0) -> ImageSet:

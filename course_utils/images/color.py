@@ -1,4 +1,4 @@
-"""Color models, color filter mosaics (Bayer patterns), demosaicing and PSNR.
+"""Color models, color filter mosaics (Bayer patterns), and demosaicing (PSNR is in ``pixels``).
 
 Conventions: color images are H x W x 3 arrays in RGB order, either uint8 (0..255)
 or floating point in [0, 1]. The conversions accept both and return float64 in
@@ -15,6 +15,8 @@ import cv2
 import matplotlib.pyplot as plt
 import numpy as np
 from scipy import ndimage
+
+from .pixels import psnr, unit_to_uint8
 
 CHANNELS = "RGB"
 BAYER_LAYOUTS = ("RGGB", "BGGR", "GRBG", "GBRG")
@@ -41,11 +43,6 @@ def to_float(image: np.ndarray) -> np.ndarray:
     if np.issubdtype(array.dtype, np.floating):
         return array.astype(np.float64)
     raise TypeError(f"expected uint8 or floating-point values, got {array.dtype}")
-
-
-def to_uint8(image: np.ndarray) -> np.ndarray:
-    """Float in [0, 1] -> uint8 0..255, rounded and clipped."""
-    return np.round(np.clip(np.asarray(image, dtype=np.float64), 0.0, 1.0) * 255).astype(np.uint8)
 
 
 def _check_last_axis(array: np.ndarray, size: int, what: str) -> None:
@@ -119,7 +116,7 @@ def adjust_hsv(
     hsv[..., 0] = (hsv[..., 0] + hue_shift / 360.0) % 1.0
     hsv[..., 1] = np.clip(hsv[..., 1] * saturation, 0.0, 1.0)
     hsv[..., 2] = np.clip(hsv[..., 2] * value, 0.0, 1.0)
-    return to_uint8(hsv_to_rgb(hsv))
+    return unit_to_uint8(hsv_to_rgb(hsv))
 
 
 def show_hsv_adjustment(
@@ -217,22 +214,6 @@ def demosaic_opencv(raw: np.ndarray, layout: str = SLIDE_BAYER_LAYOUT, method: s
     if raw.dtype != np.uint8 or raw.ndim != 2:
         raise ValueError(f"expected an H x W uint8 mosaic, got {raw.dtype} {raw.shape}")
     return cv2.cvtColor(raw, opencv_bayer_code(layout, method))
-
-
-def mse(image: np.ndarray, reference: np.ndarray) -> float:
-    """Mean squared error over all pixels and channels."""
-    image, reference = np.asarray(image), np.asarray(reference)
-    if image.shape != reference.shape:
-        raise ValueError(f"shapes differ: {image.shape} vs {reference.shape}")
-    return float(np.mean((image.astype(np.float64) - reference.astype(np.float64)) ** 2))
-
-
-def psnr(image: np.ndarray, reference: np.ndarray, data_range: float = 255.0) -> float:
-    """Peak signal-to-noise ratio in dB: 10 log10(data_range^2 / MSE); inf for identical images."""
-    error = mse(image, reference)
-    if error == 0:
-        return float("inf")
-    return float(10.0 * np.log10(data_range**2 / error))
 
 
 def show_demosaic_crop(

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from matplotlib.colors import ListedColormap
 
-from .plotting import show_images
+from ..core.plotting import show_images
 
 PALETTE = ("#4c72b0", "#55a868", "#c44e52", "#8172b2", "#ccb974", "#64b5cd")
 
@@ -129,6 +129,9 @@ def plot_decision_regions(
     return accuracy
 
 
+# Takes plot_decision_regions's arguments after the slider values (cls, angle, shift), so
+# that ipywidgets.interact can fix the data and move only the sliders; the shared
+# signature is deliberate.
 def explore_decision_regions(
     cls: int,
     angle_degrees: float,

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 
 import torch
 from torch import nn
 from tqdm.auto import tqdm
+
+from .history import History
 
 Batch = tuple[torch.Tensor, torch.Tensor]
 
@@ -34,27 +35,6 @@ def batches(
     else:
         for start in range(0, n, batch_size):
             yield x[start : start + batch_size], y[start : start + batch_size]
-
-
-@dataclass
-class History:
-    """Loss and accuracy per epoch, for training and (optionally) validation data."""
-
-    train_loss: list[float] = field(default_factory=list)
-    train_acc: list[float] = field(default_factory=list)
-    val_loss: list[float] = field(default_factory=list)
-    val_acc: list[float] = field(default_factory=list)
-    seconds: list[float] = field(default_factory=list)
-
-    @property
-    def epochs(self) -> int:
-        return len(self.train_loss)
-
-    def plot(self, title: str | None = None):
-        """Plot the loss and accuracy curves; returns the matplotlib figure."""
-        from .plotting import plot_history
-
-        return plot_history(self, title=title)
 
 
 @torch.no_grad()

@@ -20,12 +20,14 @@ from pathlib import Path
 import torch
 from torch import nn
 from torch.nn import functional as F
+from torchvision.models import ResNet18_Weights, resnet18
 
+from ..core.checkpoints import CachedModel, load_or_train
+from ..core.datasets import ImageSet, load_images
+from ..core.integrity import sha256_of
+from ..core.training import evaluate
 from .augment import RandomCropFlip
-from .checkpoints import CachedModel, load_or_train
-from .datasets import ImageSet, load_images
 from .resnets import ResNet9, train_steps
-from .training import evaluate
 
 SOURCE_CLASSES = ("airplane", "automobile", "bird", "deer", "frog", "ship")
 TARGET_CLASSES = ("cat", "dog", "horse", "truck")
@@ -128,8 +130,6 @@ def course_backbone(
 
 def imagenet_resnet18_file() -> Path | None:
     """torchvision's ImageNet ResNet-18 weights if they are already in torch.hub's cache."""
-    from torchvision.models import ResNet18_Weights
-
     name = Path(ResNet18_Weights.IMAGENET1K_V1.url).name
     path = Path(torch.hub.get_dir()) / "checkpoints" / name
     return path if path.is_file() else None
@@ -144,10 +144,6 @@ def resnet18_transfer(
     prefix in its name (torchvision's convention). The body has the stages stem,
     layer1, ..., layer4, pool; 32x32 images are resized to ``input_size`` first.
     """
-    from torchvision.models import resnet18
-
-    from .integrity import sha256_of
-
     net = resnet18(weights=None)
     if weights_file is not None:
         prefix = weights_file.stem.rsplit("-", 1)[-1]

@@ -18,7 +18,7 @@ from skimage import data as skdata
 from skimage.feature import canny, hog
 from skimage.transform import hough_line, hough_line_peaks
 
-from .photos import load_photo
+from ..core.photos import load_photo
 
 
 def gray_photo(name: str) -> np.ndarray:

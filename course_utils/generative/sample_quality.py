@@ -24,12 +24,12 @@ import scipy.linalg
 import torch
 from torch import nn
 
-from .datasets import load_images
-from .generative import half_size
-from .integrity import sha256_of
-from .paths import cache_dir
-from .profile import Profile
-from .training import evaluate, fit
+from ..core.datasets import load_images
+from ..core.integrity import sha256_of
+from ..core.paths import cache_dir
+from ..core.profile import Profile
+from ..core.training import evaluate, fit
+from .denoisers import half_size
 
 JUDGE_VERSION = 1
 

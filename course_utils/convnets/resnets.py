@@ -16,12 +16,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import matplotlib.pyplot as plt
 import torch
 from torch import nn
 from torch.nn import functional as F
 from tqdm.auto import tqdm
 
-from .training import batches
+from ..core.training import batches
+from .blocks import conv_bn_relu
 
 
 def _norm(channels: int, batch_norm: bool) -> nn.Module:
@@ -118,16 +120,12 @@ class CifarNet(nn.Module):
         return self.head(self.blocks(self.stem(x)))
 
 
-def _conv_bn_relu(cin: int, cout: int) -> list[nn.Module]:
-    return [nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU()]
-
-
 class Residual(nn.Module):
     """``x + F(x)`` with ``F`` two conv-BN-ReLU layers that keep the shape."""
 
     def __init__(self, channels: int) -> None:
         super().__init__()
-        self.body = nn.Sequential(*_conv_bn_relu(channels, channels), *_conv_bn_relu(channels, channels))
+        self.body = nn.Sequential(*conv_bn_relu(channels, channels), *conv_bn_relu(channels, channels))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x + self.body(x)
@@ -153,13 +151,13 @@ class ResNet9(nn.Module):
         super().__init__()
         w = width
         self.features = nn.Sequential()
-        self.features.add_module("prep", nn.Sequential(*_conv_bn_relu(in_channels, w)))
+        self.features.add_module("prep", nn.Sequential(*conv_bn_relu(in_channels, w)))
         self.features.add_module(
-            "layer1", nn.Sequential(*_conv_bn_relu(w, 2 * w), nn.MaxPool2d(2), Residual(2 * w))
+            "layer1", nn.Sequential(*conv_bn_relu(w, 2 * w), nn.MaxPool2d(2), Residual(2 * w))
         )
-        self.features.add_module("layer2", nn.Sequential(*_conv_bn_relu(2 * w, 4 * w), nn.MaxPool2d(2)))
+        self.features.add_module("layer2", nn.Sequential(*conv_bn_relu(2 * w, 4 * w), nn.MaxPool2d(2)))
         self.features.add_module(
-            "layer3", nn.Sequential(*_conv_bn_relu(4 * w, 8 * w), nn.MaxPool2d(2), Residual(8 * w))
+            "layer3", nn.Sequential(*conv_bn_relu(4 * w, 8 * w), nn.MaxPool2d(2), Residual(8 * w))
         )
         self.features.add_module("pool", nn.Sequential(nn.AdaptiveMaxPool2d(1), nn.Flatten()))
         self.classifier = nn.Linear(8 * w, num_classes, bias=False)
@@ -288,8 +286,6 @@ def signal_profiles(
 
 def plot_signal_profiles(x: torch.Tensor, depth: int, width: int = 8, seed: int = 0):
     """Plot ``signal_profiles`` on a log scale; returns the matplotlib figure."""
-    import matplotlib.pyplot as plt
-
     profiles = signal_profiles(x, depth, width, seed)
     fig, ax = plt.subplots(figsize=(6.5, 3.4))
     for (name, stds), style in zip(profiles.items(), ("--", "-", "--", "-"), strict=True):

@@ -84,7 +84,7 @@ def check_environment() -> list[Check]:
                 f"data: {name}",
                 where is not None,
                 where or "not found",
-                f"set {DATASETS_ENV}, or when online: python -m course_utils.datasets download {name}",
+                f"set {DATASETS_ENV}, or when online: python -m course_utils.core.datasets download {name}",
                 required=False,
             )
         )

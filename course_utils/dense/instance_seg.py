@@ -19,9 +19,11 @@ import cv2
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from torchmetrics.detection import PanopticQuality
 
-from .coco_scenes import SceneSet, palette
-from .detection import instance_caption
+from .coco_format import palette
+from .detection_plots import instance_caption
+from .scene_sets import SceneSet
 
 __all__ = [
     "colorize_panoptic",
@@ -198,8 +200,6 @@ def torchmetrics_pq(
     ``rq`` (class averages) and ``per_class``: a dict category id -> (pq, sq, rq), for the
     classes in the order things then stuff.
     """
-    from torchmetrics.detection import PanopticQuality
-
     p = torch.as_tensor(_numpy(preds)).long()
     t = torch.as_tensor(_numpy(targets)).long()
     overall = PanopticQuality(things=set(things), stuffs=set(stuffs), allow_unknown_preds_category=True,

@@ -20,7 +20,7 @@ import torch
 from matplotlib.patches import Rectangle
 from tqdm.auto import tqdm
 
-from .plotting import to_display
+from ..core.plotting import to_display
 
 METRICS = ("l1", "l2")
 SAME_COLOR = "#1a9641"

@@ -12,6 +12,7 @@ Every raw file is checked against a known SHA-256 before it is used.
 
 from __future__ import annotations
 
+import argparse
 import io
 import json
 import socket
@@ -145,7 +146,7 @@ def _missing_message(name: str, why: str) -> str:
         f"The {name} data set could not be found or downloaded ({why}). Either set "
         f"{DATASETS_ENV} to a folder that holds it (for example a mirror your course "
         f"provides), or, when online, download it into data/ with:\n"
-        f"    python -m course_utils.datasets download {name}"
+        f"    python -m course_utils.core.datasets download {name}"
     )
 
 
@@ -191,7 +192,7 @@ def _find_idx(spec: _Spec) -> Path | None:
 
 def _verify_idx(root: Path, spec: _Spec, name: str) -> None:
     fix = (
-        f"Delete the damaged file and fetch it again (python -m course_utils.datasets "
+        f"Delete the damaged file and fetch it again (python -m course_utils.core.datasets "
         f"download {name}), or ask whoever maintains the folder in {DATASETS_ENV} to restore it."
     )
     for file, digest in _IDX_SHA256[spec.folder].items():
@@ -358,9 +359,7 @@ def find_dataset(name: str) -> str | None:
 
 
 def _main(argv: list[str] | None = None) -> int:
-    import argparse
-
-    parser = argparse.ArgumentParser(prog="python -m course_utils.datasets")
+    parser = argparse.ArgumentParser(prog="python -m course_utils.core.datasets")
     sub = parser.add_subparsers(dest="command", required=True)
     get = sub.add_parser("download", help="download data sets into data/ (needs internet)")
     get.add_argument("names", nargs="*", default=list(DATASET_NAMES), choices=DATASET_NAMES)

@@ -2,7 +2,7 @@
 
 Every function works on a grayscale image (H x W) and, where it makes sense, on a
 color one (H x W x C, each channel on its own). Results are float64 in the input's
-intensity range (0..255 for uint8 photos); :func:`to_uint8` rounds and clips them.
+intensity range (0..255 for uint8 photos); :func:`~course_utils.images.pixels.round_to_uint8` rounds and clips them.
 
 Conventions (the same as OpenCV's, so results can be compared):
 
@@ -26,7 +26,8 @@ from typing import Literal
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .plotting import to_display
+from ..core.plotting import to_display
+from .pixels import round_to_uint8
 
 Border = Literal["reflect101", "reflect", "replicate", "zero"]
 Method = Literal["nearest", "bilinear", "bicubic"]
@@ -37,17 +38,6 @@ _NUMPY_PAD_MODE = {"reflect101": "reflect", "reflect": "symmetric", "replicate":
 
 # The 4-neighbour Laplacian (second differences in x plus in y); cv2.Laplacian(ksize=1).
 LAPLACIAN_4 = np.array([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]])
-
-
-def to_uint8(image: np.ndarray) -> np.ndarray:
-    """Round to the nearest integer and clip to 0..255."""
-    return np.clip(np.rint(image), 0, 255).astype(np.uint8)
-
-
-def psnr(reference: np.ndarray, test: np.ndarray, peak: float = 255.0) -> float:
-    """Peak signal-to-noise ratio in dB between two images of the same shape."""
-    error = np.mean((np.asarray(reference, np.float64) - np.asarray(test, np.float64)) ** 2)
-    return float("inf") if error == 0 else float(10 * np.log10(peak**2 / error))
 
 
 def _check_border(border: str) -> str:
@@ -284,7 +274,7 @@ def equalization_lut(image: np.ndarray) -> np.ndarray:
     total, cdf_min = cdf[-1], cdf[cdf > 0][0]
     if total == cdf_min:  # a constant image: nothing to spread
         return np.arange(256, dtype=np.uint8)
-    return to_uint8(255.0 * (cdf - cdf_min) / (total - cdf_min))
+    return round_to_uint8(255.0 * (cdf - cdf_min) / (total - cdf_min))
 
 
 def equalize(image: np.ndarray) -> np.ndarray:
@@ -300,7 +290,7 @@ def enhance_contrast(
 ) -> np.ndarray:
     """The contrast operation behind the lesson's slider, as uint8."""
     if method == "stretch":
-        return to_uint8(stretch_contrast(image, low, high))
+        return round_to_uint8(stretch_contrast(image, low, high))
     if method == "equalize":
         return equalize(image)
     raise ValueError(f"Unknown contrast method {method!r}; choose 'stretch' or 'equalize'.")
@@ -336,7 +326,7 @@ def side_by_side(panels: Mapping[str, np.ndarray], size: float = 3.2, suptitle: 
 
 def scaling_panel(image: np.ndarray, scale: float = 2.0, method: Method = "bilinear") -> plt.Figure:
     """Input and resized image drawn at the same display size, so pixels can be compared."""
-    out = to_uint8(resize(image, scale=scale, method=method))
+    out = round_to_uint8(resize(image, scale=scale, method=method))
     fig, axes = plt.subplots(1, 2, figsize=(8, 4.2))
     _show(axes[0], image, f"input {image.shape[0]}x{image.shape[1]}")
     _show(axes[1], out, f"{method} x{scale:g}: {out.shape[0]}x{out.shape[1]}")
@@ -349,7 +339,7 @@ def smoothing_panel(
 ) -> plt.Figure:
     """Input, smoothed image and the kernel with its weights."""
     kernel = box_kernel(size) if method == "box" else gaussian_kernel(size, sigma)
-    out = to_uint8(smooth(image, method, size, sigma))
+    out = round_to_uint8(smooth(image, method, size, sigma))
     fig, axes = plt.subplots(1, 3, figsize=(11, 3.8), gridspec_kw={"width_ratios": [1, 1, 0.8]})
     _show(axes[0], image, "input")
     label = f"box {size}x{size}" if method == "box" else f"Gaussian {size}x{size}, sigma={sigma:g}"
@@ -363,6 +353,8 @@ def smoothing_panel(
     return fig
 
 
+# The panels share one shape (input, result, a third view) on purpose: each is the figure
+# behind one slider of lesson 03, and a common helper would hide what each one shows.
 def sharpening_panel(
     image: np.ndarray,
     method: Literal["unsharp", "laplacian"] = "unsharp",
@@ -374,7 +366,7 @@ def sharpening_panel(
     detail = out - np.asarray(image, dtype=np.float64)
     fig, axes = plt.subplots(1, 3, figsize=(11, 4.2))
     _show(axes[0], image, "input")
-    _show(axes[1], to_uint8(out), f"{method}, amount={amount:g}")
+    _show(axes[1], round_to_uint8(out), f"{method}, amount={amount:g}")
     limit = max(float(np.percentile(np.abs(detail), 99.5)), 1e-9)  # a few extremes would wash it out
     axes[2].imshow(detail, cmap="RdBu_r", vmin=-limit, vmax=limit)
     axes[2].set_title("added detail (red +, blue -)")

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-
-if TYPE_CHECKING:
-    from .training import History
 
 COURSE_STYLE = {
     "figure.dpi": 100,
@@ -97,25 +94,5 @@ def compare(
         ax.axis("off")
     if suptitle:
         fig.suptitle(suptitle)
-    fig.tight_layout()
-    return fig
-
-
-def plot_history(history: History, title: str | None = None) -> plt.Figure:
-    """Loss and accuracy per epoch, training and validation."""
-    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(9, 3.2))
-    epochs = np.arange(1, history.epochs + 1)
-    ax_loss.plot(epochs, history.train_loss, marker="o", label="train")
-    ax_acc.plot(epochs, history.train_acc, marker="o", label="train")
-    if history.val_loss:
-        ax_loss.plot(epochs, history.val_loss, marker="o", label="validation")
-        ax_acc.plot(epochs, history.val_acc, marker="o", label="validation")
-    ax_loss.set(xlabel="epoch", ylabel="loss", title="loss")
-    ax_acc.set(xlabel="epoch", ylabel="accuracy", title="accuracy")
-    for ax in (ax_loss, ax_acc):
-        ax.legend()
-        ax.xaxis.get_major_locator().set_params(integer=True)
-    if title:
-        fig.suptitle(title)
     fig.tight_layout()
     return fig

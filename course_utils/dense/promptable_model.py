@@ -1,0 +1,267 @@
+"""Promptable segmentation: a small Segment-Anything-style model for the course's scenes.
+
+Lesson 16 builds the three parts of SAM (Kirillov et al. 2023) at toy size and trains
+them on ``course_utils.coco_scenes``:
+
+- :class:`ImageEncoder`: 3 x 64 x 64 image -> ``dim`` x 16 x 16 embedding (convolutions,
+  then one transformer layer), plus ``dim / 2`` x 32 x 32 features for the decoder's
+  upsampling; it runs **once per image**;
+- :class:`PromptEncoder`: each click or box corner -> one token = random Fourier
+  features of its coordinates + a learned embedding of its type (positive or negative
+  point, top-left or bottom-right box corner);
+- :class:`MaskDecoder`: output tokens and prompt tokens attend to each other and, both
+  ways, to the image embedding (two-way transformer), then each mask token becomes a
+  per-pixel linear classifier on the upsampled embedding; an extra token predicts each
+  mask's IoU;
+- :class:`PromptableSegmenter` puts them together.
+
+Coordinates are continuous pixel coordinates ``(x, y)`` with the image's top-left corner
+at ``(0, 0)``, so pixel ``(col, row)`` has its centre at ``(col + 0.5, row + 0.5)``.
+Point labels: ``1`` positive click, ``0`` negative click, ``2`` / ``3`` the top-left /
+bottom-right corner of a box, ``-1`` an empty slot (padding).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..convnets.blocks import conv_bn_relu
+from .prompts import NEGATIVE, POSITIVE
+
+
+# -- prompt encoding -----------------------------------------------------------------
+def fourier_features(xy: torch.Tensor, gaussian: torch.Tensor, image_size: int) -> torch.Tensor:
+    """Random Fourier features of pixel coordinates: ``[sin(2 pi u B), cos(2 pi u B)]``.
+
+    ``xy`` (..., 2) in pixels is mapped to ``u`` in [-1, 1] (``2 xy / image_size - 1``),
+    projected by ``gaussian`` (2 x d/2) and returned as (..., d).
+    """
+    u = 2 * xy / image_size - 1
+    angles = 2 * math.pi * u @ gaussian
+    return torch.cat([angles.sin(), angles.cos()], dim=-1)
+
+
+class PromptEncoder(nn.Module):
+    """Points and box corners -> tokens; also the dense positional encoding of the image grid."""
+
+    def __init__(self, dim: int = 64, image_size: int = 64, scale: float = 2.0, seed: int = 0):
+        super().__init__()
+        if dim % 2:
+            raise ValueError(f"dim must be even, got {dim}")
+        self.dim, self.image_size = dim, image_size
+        g = torch.Generator().manual_seed(seed)
+        self.register_buffer("gaussian", torch.randn(2, dim // 2, generator=g) * scale)
+        self.type_embed = nn.Embedding(4, dim)  # negative, positive, box top-left, box bottom-right
+        self.pad_embed = nn.Parameter(torch.zeros(dim))
+
+    def positional(self, xy: torch.Tensor) -> torch.Tensor:
+        """Fourier features of coordinates ``xy`` (..., 2) in pixels."""
+        return fourier_features(xy, self.gaussian, self.image_size)
+
+    def dense(self, height: int, width: int) -> torch.Tensor:
+        """Positional encoding of every cell centre of a ``height`` x ``width`` grid: dim x h x w."""
+        ys = (torch.arange(height, device=self.gaussian.device) + 0.5) * self.image_size / height
+        xs = (torch.arange(width, device=self.gaussian.device) + 0.5) * self.image_size / width
+        grid = torch.stack(torch.meshgrid(xs, ys, indexing="xy"), dim=-1)  # h x w x 2 as (x, y)
+        return self.positional(grid).permute(2, 0, 1)
+
+    def forward(self, points: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """``points`` P x K x 2 (pixels), ``labels`` P x K (-1 = empty) -> tokens P x K x dim."""
+        pad = labels < 0
+        tokens = self.positional(points) + self.type_embed(labels.clamp(min=0))
+        return torch.where(pad[..., None], self.pad_embed.expand_as(tokens), tokens)
+
+
+# -- image encoder -------------------------------------------------------------------
+class _Residual(nn.Module):
+    def __init__(self, dim: int):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(dim, dim, 3, 1, 1, bias=False), nn.BatchNorm2d(dim), nn.ReLU(inplace=True),
+            nn.Conv2d(dim, dim, 3, 1, 1, bias=False), nn.BatchNorm2d(dim),
+        )  # fmt: skip
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.relu(x + self.body(x))
+
+
+class ImageEncoder(nn.Module):
+    """3 x 64 x 64 -> (dim x 16 x 16 embedding, dim/4 x 64 x 64 per-pixel features).
+
+    Convolutions down to a 16 x 16 grid, then a transformer layer over its 256 cells
+    (with the prompt encoder's positional encoding added) for global context. A small
+    upsampling path (transposed convolutions with skip connections, as in lesson 13)
+    turns the embedding into per-pixel features at full resolution, once per image.
+    """
+
+    def __init__(self, dim: int = 64, blocks: int = 3, heads: int = 4):
+        super().__init__()
+        self.stem = nn.Sequential(conv_bn_relu(3, dim // 2, 2), conv_bn_relu(dim // 2, dim // 2))  # 32 x 32
+        self.down = nn.Sequential(conv_bn_relu(dim // 2, dim, 2), *[_Residual(dim) for _ in range(blocks)])
+        self.attention = nn.TransformerEncoderLayer(
+            dim, heads, 2 * dim, dropout=0.0, activation="gelu", batch_first=True, norm_first=True
+        )
+        self.norm = nn.LayerNorm(dim)
+        self.up1 = nn.ConvTranspose2d(dim, dim // 2, 2, 2)  # 16 -> 32
+        self.fuse1 = conv_bn_relu(dim // 2, dim // 2)
+        self.up2 = nn.ConvTranspose2d(dim // 2, dim // 4, 2, 2)  # 32 -> 64
+        self.fine = conv_bn_relu(3, dim // 4)  # full-resolution detail straight from the pixels
+        self.fuse2 = nn.Conv2d(dim // 4, dim // 4, 3, 1, 1)
+
+    def forward(self, images: torch.Tensor, dense_pe: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        high = self.stem(images)
+        x = self.down(high)
+        n, c, h, w = x.shape
+        tokens = x.flatten(2).transpose(1, 2) + dense_pe.flatten(1).T
+        tokens = self.norm(self.attention(tokens))
+        embedding = tokens.transpose(1, 2).reshape(n, c, h, w)
+        up = self.fuse1(self.up1(embedding) + high)
+        pixels = self.fuse2(F.relu(self.up2(up) + self.fine(images)))
+        return embedding, pixels
+
+
+# -- mask decoder --------------------------------------------------------------------
+class _MLP(nn.Sequential):
+    def __init__(self, dims: Sequence[int]):
+        layers: list[nn.Module] = []
+        for i, (a, b) in enumerate(zip(dims[:-1], dims[1:], strict=True)):
+            layers.append(nn.Linear(a, b))
+            if i < len(dims) - 2:
+                layers.append(nn.ReLU(inplace=True))
+        super().__init__(*layers)
+
+
+class TwoWayBlock(nn.Module):
+    """One decoder layer: token self-attention, tokens -> image, MLP, image -> tokens.
+
+    Positional encodings are added to queries and keys (not values) at every attention,
+    as in SAM's decoder; each step is followed by a residual connection and LayerNorm.
+    """
+
+    def __init__(self, dim: int, heads: int = 4, mlp_dim: int = 128):
+        super().__init__()
+        self.self_attn = nn.MultiheadAttention(dim, heads, batch_first=True)
+        self.token_to_image = nn.MultiheadAttention(dim, heads, batch_first=True)
+        self.image_to_token = nn.MultiheadAttention(dim, heads, batch_first=True)
+        self.mlp = _MLP([dim, mlp_dim, dim])
+        self.norms = nn.ModuleList(nn.LayerNorm(dim) for _ in range(4))
+
+    def forward(
+        self, tokens: torch.Tensor, token_pe: torch.Tensor, image: torch.Tensor, image_pe: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        q = tokens + token_pe
+        tokens = self.norms[0](tokens + self.self_attn(q, q, tokens, need_weights=False)[0])
+        q, k = tokens + token_pe, image + image_pe
+        tokens = self.norms[1](tokens + self.token_to_image(q, k, image, need_weights=False)[0])
+        tokens = self.norms[2](tokens + self.mlp(tokens))
+        q, k = tokens + token_pe, image + image_pe
+        image = self.norms[3](image + self.image_to_token(k, q, tokens, need_weights=False)[0])
+        return tokens, image
+
+
+class MaskDecoder(nn.Module):
+    """Prompt tokens + image embedding -> ``num_masks`` mask logits (64 x 64) and their predicted IoU."""
+
+    def __init__(self, dim: int = 64, num_masks: int = 3, layers: int = 2, heads: int = 4):
+        super().__init__()
+        self.num_masks = num_masks
+        self.output_tokens = nn.Parameter(torch.randn(1 + num_masks, dim) * 0.1)  # IoU token + mask tokens
+        self.no_mask = nn.Parameter(torch.zeros(dim))  # the dense prompt when no mask is given
+        self.blocks = nn.ModuleList(TwoWayBlock(dim, heads, 2 * dim) for _ in range(layers))
+        self.final_attn = nn.MultiheadAttention(dim, heads, batch_first=True)
+        self.final_norm = nn.LayerNorm(dim)
+        # each mask token -> weights for the pixel features (dim/4) and for the pixel's position (dim)
+        self.hyper = nn.ModuleList(_MLP([dim, dim, dim // 4 + dim]) for _ in range(num_masks))
+        self.iou_head = _MLP([dim, dim, num_masks])
+
+    def forward(
+        self,
+        embedding: torch.Tensor,
+        pixels: torch.Tensor,
+        image_pe: torch.Tensor,
+        pixel_pe: torch.Tensor,
+        prompt_tokens: torch.Tensor,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``embedding`` P x C x h x w and ``pixels`` P x C/4 x H x W (the image of each prompt),
+        ``image_pe`` C x h x w and ``pixel_pe`` C x H x W (positional encodings of the grid's
+        cells and of the pixels), ``prompt_tokens`` P x K x C -> (P x M x H x W logits, P x M IoU).
+
+        Each mask token becomes, through a small MLP, the weights of a linear classifier
+        applied to every pixel: mask logit = weights . [pixel features, pixel position encoding].
+        """
+        p, c, h, w = embedding.shape
+        tokens = torch.cat([self.output_tokens.expand(p, -1, -1), prompt_tokens], dim=1)
+        token_pe = tokens
+        image = (embedding + self.no_mask[:, None, None]).flatten(2).transpose(1, 2)
+        pe = image_pe.flatten(1).T.expand(p, -1, -1)
+        for block in self.blocks:
+            tokens, image = block(tokens, token_pe, image, pe)
+        q, k = tokens + token_pe, image + pe
+        tokens = self.final_norm(tokens + self.final_attn(q, k, image, need_weights=False)[0])
+        weights = torch.stack([mlp(tokens[:, 1 + i]) for i, mlp in enumerate(self.hyper)], dim=1)
+        features = pixels.shape[1]
+        masks = torch.einsum("pmc,pchw->pmhw", weights[..., :features], pixels)
+        masks = masks + torch.einsum("pmc,chw->pmhw", weights[..., features:], pixel_pe)
+        return masks, self.iou_head(tokens[:, 0])
+
+
+class PromptableSegmenter(nn.Module):
+    """Image encoder + prompt encoder + mask decoder. Encode an image once, decode many prompts."""
+
+    def __init__(self, dim: int = 64, num_masks: int = 3, image_size: int = 64, blocks: int = 3,
+                 decoder_layers: int = 2, pe_scale: float = 2.0, seed: int = 0):
+        super().__init__()
+        self.image_size = image_size
+        self.prompt_encoder = PromptEncoder(dim, image_size, pe_scale, seed)
+        self.image_encoder = ImageEncoder(dim, blocks)
+        self.mask_decoder = MaskDecoder(dim, num_masks, decoder_layers)
+        self.grid = image_size // 4
+
+    @property
+    def num_masks(self) -> int:
+        return self.mask_decoder.num_masks
+
+    def image_pe(self) -> torch.Tensor:
+        return self.prompt_encoder.dense(self.grid, self.grid)
+
+    def embed(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The expensive part, once per image: N x 3 x H x W in [0, 1] -> (embedding, pixel features)."""
+        return self.image_encoder(images, self.image_pe())
+
+    def decode(
+        self,
+        embeddings: tuple[torch.Tensor, torch.Tensor],
+        points: torch.Tensor,
+        labels: torch.Tensor,
+        image_index: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The cheap part, once per prompt. ``image_index`` (P,) says which image each prompt is on
+        (default: prompt ``i`` on image ``i``). Returns mask logits P x M x H x W and IoU P x M."""
+        embedding, pixels = embeddings
+        if image_index is not None:
+            embedding, pixels = embedding[image_index], pixels[image_index]
+        size = pixels.shape[-1]
+        pixel_pe = self.prompt_encoder.dense(size, size)
+        tokens = self.prompt_encoder(points, labels) + self.point_features(embedding, points, labels)
+        return self.mask_decoder(embedding, pixels, self.image_pe(), pixel_pe, tokens)
+
+    def point_features(self, embedding: torch.Tensor, points: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """The image embedding read at each clicked point (bilinear), zero for box corners and padding.
+
+        A shortcut of this small model (SAM has no such step): the click token starts out
+        knowing what the image looks like at the click, instead of having to learn to
+        find it by attention.
+        """
+        u = 2 * points / self.image_size - 1  # grid_sample's coordinates: -1 and 1 are the image's edges
+        sampled = F.grid_sample(embedding, u[:, :, None, :], align_corners=False)[..., 0].transpose(1, 2)
+        is_click = (labels == POSITIVE) | (labels == NEGATIVE)
+        return sampled * is_click[..., None]
+
+    def forward(self, images: torch.Tensor, points: torch.Tensor, labels: torch.Tensor,
+                image_index: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.decode(self.embed(images), points, labels, image_index)
