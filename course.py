@@ -3,6 +3,7 @@
 
     python3 course.py lab     # set up (first time only) and open the lessons in JupyterLab
     python3 course.py test    # set up (first time only) and run every test and notebook
+    python3 course.py verify  # run the lessons in a profile; executed site + results/<profile>.md
 
 For instructors (homework graded with nbgrader; see the README, "For instructors"):
 
@@ -72,7 +73,7 @@ def ensure_environment() -> Path:
 
 def main(argv: list[str]) -> int:
     grading = {"release", "grade", "feedback", "export"}
-    commands = {"lab", "test"} | grading
+    commands = {"lab", "test", "verify"} | grading
     if not argv or argv[0] not in commands:
         print(__doc__)
         return 2
@@ -90,6 +91,8 @@ def main(argv: list[str]) -> int:
         args = [str(python), "-m", "jupyter", "lab", f"--notebook-dir={ROOT / 'notebooks'}", *rest]
         if hasattr(os, "geteuid") and os.geteuid() == 0 and "--allow-root" not in rest:
             args.append("--allow-root")  # containers and cloud notebooks often run as root
+    elif command == "verify":
+        args = [str(python), "-m", "course_utils.verification", *rest]
     elif command in grading:
         args = [str(python), "-m", "course_utils.grading", command, *rest]
     else:

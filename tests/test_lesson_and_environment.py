@@ -19,7 +19,20 @@ def test_start_lesson_seeds_and_reports(monkeypatch, capsys):
     start_lesson(seed=3)
     assert torch.equal(a, torch.rand(3))
     assert first.profile.name == "fast" and first.device.type == "cpu"
-    assert "profile=fast" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "profile=fast" in out and "The 'fast' profile runs: set by COURSE_PROFILE." in out
+
+
+def test_start_lesson_says_how_long_the_lesson_took_when_verified(monkeypatch, tmp_path):
+    from course_utils.core import lesson as lesson_module
+
+    monkeypatch.setenv("COURSE_PROFILE", "laptop")
+    monkeypatch.setattr(lesson_module, "lesson_seconds", lambda profile: {"09_cnns.ipynb": 300.0} if profile == "laptop" else {})
+    lesson = start_lesson()
+    assert "took 5.0 min in it" in lesson.explain_profile("notebooks/09_cnns.ipynb")
+    assert "took" not in lesson.explain_profile("notebooks/10_other.ipynb")
+    monkeypatch.setattr(lesson_module, "lesson_seconds", lambda profile: {})
+    assert "No run of this profile is recorded yet" in lesson.explain_profile("notebooks/09_cnns.ipynb")
 
 
 def test_strict_mode_turns_course_deprecations_into_errors(monkeypatch):

@@ -10,7 +10,7 @@ import pytest
 import course_utils
 
 PACKAGE = Path(course_utils.__file__).parent
-BLOCKS = ("core", "images", "classifiers", "convnets", "dense", "generative", "grading")
+BLOCKS = ("core", "images", "classifiers", "convnets", "dense", "generative", "grading", "verification")
 MAX_LINES = 450
 
 

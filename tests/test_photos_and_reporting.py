@@ -23,8 +23,13 @@ def test_report_writes_json_lines(tmp_path, monkeypatch):
     monkeypatch.setenv("COURSE_REPORT_FILE", str(target))
     report("accuracy", 0.5)
     assert_at_least("accuracy", 0.9, 0.8)
-    names = [json.loads(line)["name"] for line in target.read_text().splitlines()]
-    assert names == ["accuracy", "accuracy"]
+    with pytest.raises(AssertionError):
+        assert_at_most("seconds", 2.0, 1.0)
+    entries = [json.loads(line) for line in target.read_text().splitlines()]
+    assert [e["name"] for e in entries] == ["accuracy", "accuracy", "seconds"]
+    assert "bound" not in entries[0]  # only measured
+    assert (entries[1]["bound"], entries[1]["direction"], entries[1]["passed"]) == (0.8, ">=", True)
+    assert (entries[2]["bound"], entries[2]["direction"], entries[2]["passed"]) == (1.0, "<=", False)
 
 
 def test_claims_fail_with_a_readable_message():

@@ -1,11 +1,19 @@
 import pytest
+import torch
 
-from course_utils.core.profile import PROFILES, get_profile
+from course_utils.core.profile import PROFILES, choose_profile, get_profile
 
 
-def test_default_profile_is_full(monkeypatch):
+def test_default_profile_follows_the_hardware(monkeypatch):
     monkeypatch.delenv("COURSE_PROFILE", raising=False)
-    assert get_profile().name == "full"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    profile, reason = choose_profile()
+    assert profile.name == "laptop" and "no CUDA GPU" in reason
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    profile, reason = choose_profile()
+    assert profile.name == "full" and "CUDA GPU was found" in reason
+    monkeypatch.setenv("COURSE_PROFILE", "fast")
+    assert choose_profile() == (PROFILES["fast"], "set by COURSE_PROFILE")
 
 
 def test_environment_selects_profile(monkeypatch):
@@ -15,7 +23,7 @@ def test_environment_selects_profile(monkeypatch):
 
 def test_unknown_profile_names_the_choices(monkeypatch):
     monkeypatch.setenv("COURSE_PROFILE", "turbo")
-    with pytest.raises(ValueError, match="COURSE_PROFILE.*fast, full"):
+    with pytest.raises(ValueError, match="COURSE_PROFILE.*fast, full, laptop"):
         get_profile()
 
 
@@ -41,6 +49,19 @@ def test_fast_profile_scales_and_caps():
 def test_pick_by_profile():
     assert PROFILES["fast"].pick(fast=1, full=2) == 1
     assert PROFILES["full"].pick(fast=1, full=2) == 2
+    assert PROFILES["laptop"].pick(fast=1, full=2, laptop=3) == 3
+    assert PROFILES["laptop"].pick(fast=1, full=2) == 1  # without its own band: the smaller claim
+
+
+def test_laptop_profile_lies_between_fast_and_full():
+    fast, laptop, full = (PROFILES[n] for n in ("fast", "laptop", "full"))
+    for size in (1_000, 10_000, 60_000):
+        assert fast.samples(size) <= laptop.samples(size) <= full.samples(size)
+    for epochs in (2, 10, 30):
+        assert fast.epochs(epochs) <= laptop.epochs(epochs) <= full.epochs(epochs)
+    for steps in (100, 2_000, 20_000):
+        assert fast.steps(steps) <= laptop.steps(steps) <= full.steps(steps)
+    assert laptop.samples(60_000) < full.samples(60_000) and laptop.epochs(30) < full.epochs(30)
 
 
 def test_sizes_must_be_positive():

@@ -12,7 +12,7 @@ import torch
 from .datasets import DATASET_NAMES, find_dataset
 from .device import pick_device
 from .paths import DATASETS_ENV, cache_dir, datasets_dir
-from .profile import PROFILE_ENV, get_profile
+from .profile import PROFILE_ENV, choose_profile
 
 MIN_PYTHON = (3, 10)
 PACKAGES = ("torch", "torchvision", "numpy", "matplotlib", "scikit-learn", "scikit-image",
@@ -60,12 +60,12 @@ def check_environment() -> list[Check]:
             "device",
             True,
             f"{device}" + (f" ({torch.cuda.get_device_name(0)})" if device.type == "cuda" else ""),
-            "" if accelerator else "fine for every lesson; a GPU makes the full profile faster",
+            "" if accelerator else "fine for every lesson in the laptop profile; the full profile is sized for a GPU",
         )
     )
     try:
-        profile = get_profile()
-        checks.append(Check("profile", True, f"{profile.name} (set {PROFILE_ENV} to change)"))
+        profile, reason = choose_profile()
+        checks.append(Check("profile", True, f"{profile.name}: {reason} (set {PROFILE_ENV} to change)"))
     except ValueError as error:
         checks.append(Check("profile", False, "invalid", str(error)))
     try:

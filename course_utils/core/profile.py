@@ -1,9 +1,16 @@
 """Run profiles: one switch that scales data sizes, epochs and steps.
 
-``COURSE_PROFILE=fast`` is what the tests use (2 CPU cores, small subsets, few
-epochs); ``full`` (the default) gives learners the strongest results. A notebook
-states the full-size number once, for example ``profile.samples(50_000)``, and the
-profile derives the fast-size number from it, so no notebook keeps two sets.
+Three profiles:
+
+- ``full``: whole data sets and schedules, sized for one modern GPU; the default where
+  a CUDA GPU is found;
+- ``laptop``: the default on a CPU (or Apple MPS): subsets and shorter schedules chosen
+  so that each lesson finishes in minutes on two cores and still shows a working model;
+- ``fast``: what the tests use (small subsets, few epochs, a minute or so per lesson).
+
+``COURSE_PROFILE`` overrides the choice. A notebook states the full-size number once,
+for example ``profile.samples(50_000)``, and each profile derives its own number from
+it, so no notebook keeps three sets.
 """
 
 from __future__ import annotations
@@ -11,6 +18,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from typing import TypeVar
+
+import torch
 
 T = TypeVar("T")
 
@@ -34,6 +43,11 @@ class Profile:
     def is_fast(self) -> bool:
         return self.name == "fast"
 
+    @property
+    def is_full(self) -> bool:
+        """True only for ``full``: guard full-size claims with this, not ``not is_fast``."""
+        return self.name == "full"
+
     def samples(self, full: int, minimum: int = 1) -> int:
         """Number of examples to use where the full lesson uses ``full``."""
         return _scale(full, self.data_fraction, self.max_samples, minimum)
@@ -46,8 +60,14 @@ class Profile:
         """Number of optimisation or sampling steps where the full lesson uses ``full``."""
         return _scale(full, self.step_fraction, self.max_steps, minimum)
 
-    def pick(self, *, fast: T, full: T) -> T:
-        """Choose a value by profile; use it for expected-result bands, not for sizes."""
+    def pick(self, *, fast: T, full: T, laptop: T | None = None) -> T:
+        """Choose a value by profile; use it for expected-result bands, not for sizes.
+
+        Without a ``laptop`` value the laptop profile takes the ``fast`` one: it trains at
+        least as much as ``fast``, so the smaller claim is the one it can be held to.
+        """
+        if self.name == "laptop":
+            return fast if laptop is None else laptop
         return fast if self.is_fast else full
 
 
@@ -71,6 +91,16 @@ PROFILES: dict[str, Profile] = {
         max_steps=500,
         cpu_threads=2,
     ),
+    "laptop": Profile(
+        name="laptop",
+        data_fraction=0.4,
+        max_samples=20_000,
+        epoch_fraction=0.5,
+        max_epochs=8,
+        step_fraction=0.4,
+        max_steps=4_000,
+        cpu_threads=None,
+    ),
     "full": Profile(
         name="full",
         data_fraction=1.0,
@@ -84,13 +114,33 @@ PROFILES: dict[str, Profile] = {
 }
 
 
-def get_profile(name: str | None = None) -> Profile:
-    """Return the profile named ``name`` or by ``COURSE_PROFILE`` (default ``full``)."""
-    chosen = (name or os.environ.get(PROFILE_ENV) or "full").strip().lower()
+def default_profile_name(cuda_available: bool) -> tuple[str, str]:
+    """The profile used when ``COURSE_PROFILE`` is unset, and why."""
+    if cuda_available:
+        return "full", "a CUDA GPU was found"
+    return "laptop", "no CUDA GPU was found (the full profile is sized for one)"
+
+
+def choose_profile(name: str | None = None) -> tuple[Profile, str]:
+    """The profile named ``name``, by ``COURSE_PROFILE``, or by the hardware; and why."""
+    chosen = (name or os.environ.get(PROFILE_ENV) or "").strip().lower()
+    if name:
+        reason = "asked for by name"
+    elif chosen:
+        reason = f"set by {PROFILE_ENV}"
+    else:
+        chosen, why = default_profile_name(torch.cuda.is_available())
+        reason = f"{PROFILE_ENV} is unset and {why}"
     try:
-        return PROFILES[chosen]
+        return PROFILES[chosen], reason
     except KeyError:
         raise ValueError(
             f"Unknown run profile {chosen!r}. Set {PROFILE_ENV} to one of: "
-            f"{', '.join(sorted(PROFILES))} (or leave it unset for 'full')."
+            f"{', '.join(sorted(PROFILES))} (or leave it unset: 'full' on a CUDA GPU, "
+            "'laptop' otherwise)."
         ) from None
+
+
+def get_profile(name: str | None = None) -> Profile:
+    """Return the profile named ``name``, by ``COURSE_PROFILE``, or chosen by the hardware."""
+    return choose_profile(name)[0]

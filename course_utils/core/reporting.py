@@ -1,8 +1,9 @@
 """Claims that lessons make about their results: checked, printed and collected.
 
-When ``COURSE_REPORT_FILE`` is set (the test suite sets it), every reported
-metric is appended there as one JSON line, so the test run can print a table of
-what each notebook measured.
+When ``COURSE_REPORT_FILE`` is set (the test suite and ``course.py verify`` set it),
+every reported metric is appended there as one JSON line: asserted ones with their
+bound and direction, reported ones without, so a run can list what each notebook
+claimed and what it only measured.
 """
 
 from __future__ import annotations
@@ -14,28 +15,35 @@ import time
 REPORT_ENV = "COURSE_REPORT_FILE"
 
 
-def report(name: str, value: float) -> float:
-    """Print a named result and record it for the test run's summary table."""
-    print(f"{name}: {value:.4g}")
+def _record(entry: dict[str, object]) -> None:
     path = os.environ.get(REPORT_ENV)
     if path:
-        line = json.dumps({"name": name, "value": float(value), "time": time.time()})
         with open(path, "a", encoding="utf-8") as handle:
-            handle.write(line + "\n")
+            handle.write(json.dumps(entry | {"time": time.time()}) + "\n")
+
+
+def report(name: str, value: float) -> float:
+    """Print a named result and record it (a measured number, with no claim attached)."""
+    print(f"{name}: {value:.4g}")
+    _record({"name": name, "value": float(value)})
+    return value
+
+
+def _claim(name: str, value: float, bound: float, direction: str) -> float:
+    passed = bool(value >= bound) if direction == ">=" else bool(value <= bound)
+    print(f"{name}: {value:.4g} (claimed {direction} {bound:.4g})")
+    _record({"name": name, "value": float(value), "bound": float(bound), "direction": direction, "passed": passed})
+    if not passed:
+        side = "below" if direction == ">=" else "above"
+        raise AssertionError(f"{name} is {value:.4g}, {side} the {bound:.4g} this lesson claims.")
     return value
 
 
 def assert_at_least(name: str, value: float, minimum: float) -> float:
-    """Report ``value`` and fail with a readable message if it is below ``minimum``."""
-    report(name, value)
-    if not value >= minimum:
-        raise AssertionError(f"{name} is {value:.4g}, below the {minimum:.4g} this lesson claims.")
-    return value
+    """Report ``value`` with its claimed minimum; fail with a readable message below it."""
+    return _claim(name, value, minimum, ">=")
 
 
 def assert_at_most(name: str, value: float, maximum: float) -> float:
-    """Report ``value`` and fail with a readable message if it is above ``maximum``."""
-    report(name, value)
-    if not value <= maximum:
-        raise AssertionError(f"{name} is {value:.4g}, above the {maximum:.4g} this lesson claims.")
-    return value
+    """Report ``value`` with its claimed maximum; fail with a readable message above it."""
+    return _claim(name, value, maximum, "<=")
