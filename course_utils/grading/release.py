@@ -18,6 +18,8 @@ STUB_MESSAGE = (
     "then run the tests below."
 )
 _DEF = re.compile(r"^\s*def\s+([A-Za-z_]\w*)\s*\(")
+CHECKS_SOURCE = Path(__file__).with_name("checks.py")
+CHECKS_FILE = "checks.py"
 MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
 
 
@@ -124,6 +126,8 @@ def release(assignment: str, paths: GradingPaths | None = None, due: str | None 
             f"nbgrader could not generate {assignment}:\n{outcome.get('error') or outcome.get('log')}"
         )
     folder = paths.release_dir / assignment
+    # The shared checks travel with every assignment; its helpers import them from here.
+    shutil.copyfile(CHECKS_SOURCE, folder / CHECKS_FILE)
     notebook = folder / f"{assignment}.ipynb"
     _check_student_copy(notebook, source / f"{assignment}.ipynb")
     with open_gradebook(paths) as gb:
