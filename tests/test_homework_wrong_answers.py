@@ -1,0 +1,102 @@
+"""The homework checkers reject wrong answers: each plausible mistake loses exactly the
+points of the tests that should catch it, and every test cell catches at least one.
+
+Together with the honest and hostile class of the grading tests, this shows that the
+points measure correctness: a checker that accepted anything would fail here.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+from grading_fixtures.wrong_answers import WrongAnswer, assignments, wrong_answers
+
+from course_utils.grading.batch import grade_batch
+from course_utils.grading.config import GradingOptions, GradingPaths, assignment_limits
+from course_utils.grading.records import export_rows
+from course_utils.grading.release import release
+
+ROOT = Path(__file__).resolve().parents[1]
+HOMEWORK = ROOT / "notebooks" / "homework"
+
+
+def _cells(nb: dict) -> list[tuple[str, dict]]:
+    return [(c.get("metadata", {}).get("nbgrader", {}).get("grade_id"), c.get("metadata", {}).get("nbgrader", {}))
+            for c in nb["cells"]]  # fmt: skip
+
+
+def _solutions(source: dict) -> dict[str, str]:
+    found = {}
+    for cell in source["cells"]:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("solution"):
+            text = "".join(cell["source"])
+            found[meta["grade_id"]] = "\n".join(
+                line for line in text.split("\n") if "BEGIN SOLUTION" not in line and "END SOLUTION" not in line
+            )
+    return found
+
+
+def _test_points(source: dict) -> dict[str, float]:
+    return {gid: float(meta.get("points", 0)) for gid, meta in _cells(source)
+            if meta.get("grade") and not meta.get("solution")}  # fmt: skip
+
+
+def _submission(release_nb: dict, solutions: dict[str, str], answers: dict[str, str]) -> dict:
+    nb = copy.deepcopy(release_nb)
+    unknown = set(answers) - set(solutions)
+    assert not unknown, f"no answer cells {unknown}"
+    for cell in nb["cells"]:
+        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if gid in solutions:
+            cell["source"] = answers.get(gid, solutions[gid])
+    return nb
+
+
+@pytest.fixture(scope="module", params=assignments())
+def graded(request, tmp_path_factory):
+    assignment = request.param
+    paths = GradingPaths(ROOT, HOMEWORK, tmp_path_factory.mktemp("grading"))
+    made = release(assignment, paths)
+    source = json.loads((HOMEWORK / assignment / f"{assignment}.ipynb").read_text())
+    release_nb = json.loads(made.notebook.read_text())
+    cases = [WrongAnswer("solution", "the instructor's solution", {}, frozenset()), *wrong_answers(assignment)]
+    folder = tmp_path_factory.mktemp("class")
+    for case in cases:
+        target = folder / case.name / f"{assignment}.ipynb"
+        target.parent.mkdir(parents=True)
+        target.write_text(json.dumps(_submission(release_nb, _solutions(source), case.answers), indent=1))
+    options = GradingOptions(limits=assignment_limits(paths, assignment), jobs=2)
+    report = grade_batch(assignment, folder, paths, options, log=lambda line: None)
+    print(f"\n[{assignment}] {len(cases)} submissions: {report.summary()}")
+    rows = {row["student_id"]: row for row in export_rows(paths, assignment)}
+    return assignment, source, cases, rows
+
+
+def test_there_are_wrong_answers_for_every_assignment():
+    names = sorted(p.name for p in HOMEWORK.iterdir() if (p / f"{p.name}.ipynb").is_file())
+    assert assignments() == names
+
+
+def test_every_test_cell_rejects_some_wrong_answer(graded):
+    assignment, source, cases, _ = graded
+    caught = set().union(*(case.fails for case in cases))
+    uncovered = sorted(set(_test_points(source)) - caught)
+    assert not uncovered, f"{assignment}: test cells that no wrong answer is shown to fail: {uncovered}"
+
+
+def test_wrong_answers_lose_exactly_the_points_of_the_tests_that_catch_them(graded):
+    assignment, source, cases, rows = graded
+    points = _test_points(source)
+    problems = []
+    for case in cases:
+        row = rows[case.name]
+        expected = {test: 0.0 if test in case.fails else p for test, p in points.items()}
+        got = {test: float(row[test]) if row.get(test) not in (None, "") else None for test in points}
+        if row["status"] != "graded" or got != expected:
+            diff = {t: (got[t], expected[t]) for t in points if got[t] != expected[t]}
+            problems.append(f"{case.name} ({case.about}): {row['status']}; got/expected {diff} {row['notes'][:200]}")
+    assert not problems, f"{assignment}:\n" + "\n".join(problems)
