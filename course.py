@@ -11,6 +11,7 @@ For instructors (homework graded with nbgrader; see the README, "For instructors
     python3 course.py grade    hw1_image_basics SUBMISSIONS   # a folder or an LMS zip
     python3 course.py feedback hw1_image_basics               # an HTML page per student
     python3 course.py export   hw1_image_basics               # grades as CSV, with a status
+    python3 course.py student-edition OUTDIR                  # the course without answers, to publish
 
 Setting up means: create a virtual environment in .venv/ (unless one is already
 active) and install the course with its dependencies into it. It is redone only
@@ -30,6 +31,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
+# The instructor's course has the grading package and installs its extras (nbgrader);
+# the student edition has neither, so students' JupyterLab shows no grading tools.
+GRADING = (ROOT / "course_utils" / "grading").is_dir()
+EXTRAS = "dev,grading" if GRADING else "dev"
 STAMP_NAME = ".course-installed"
 
 
@@ -56,13 +61,13 @@ def ensure_environment() -> Path:
             print(f"[course] creating a virtual environment in {env} ...", flush=True)
             venv.EnvBuilder(with_pip=True).create(env)
     python = _python_in(env) if env == VENV else Path(sys.executable)
-    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + EXTRAS.encode()).hexdigest()
     stamp = env / STAMP_NAME
     if not stamp.exists() or stamp.read_text().strip() != wanted:
         print("[course] installing the course and its dependencies (first run: a few minutes) ...", flush=True)
         start = time.perf_counter()
         subprocess.run(
-            [str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q", "-e", ".[dev]"],
+            [str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q", "-e", f".[{EXTRAS}]"],
             cwd=ROOT,
             check=True,
         )
@@ -72,10 +77,14 @@ def ensure_environment() -> Path:
 
 
 def main(argv: list[str]) -> int:
-    grading = {"release", "grade", "feedback", "export"}
+    grading = {"release", "grade", "feedback", "export", "student-edition"}
     commands = {"lab", "test", "verify"} | grading
     if not argv or argv[0] not in commands:
         print(__doc__)
+        return 2
+    if argv[0] in grading and not GRADING:
+        print("[course] this is the student edition: releasing and grading homework are for "
+              "instructors and need the course's instructor repository.", file=sys.stderr)
         return 2
     command, rest = argv[0], argv[1:]
     try:
@@ -93,6 +102,8 @@ def main(argv: list[str]) -> int:
             args.append("--allow-root")  # containers and cloud notebooks often run as root
     elif command == "verify":
         args = [str(python), "-m", "course_utils.verification", *rest]
+    elif command == "student-edition":
+        args = [str(python), "-m", "course_utils.grading.student_edition", *rest]
     elif command in grading:
         args = [str(python), "-m", "course_utils.grading", command, *rest]
     else:

@@ -19,8 +19,11 @@ ROOT = RESULTS_DIR.parent
 
 
 def default_notebooks(root: Path = ROOT) -> list[Path]:
-    """Every lesson, then every homework solution (the instructor's source notebooks)."""
+    """Every lesson, then every homework solution (in the instructor's course, not in the
+    student edition, whose homework notebooks are stubs)."""
     lessons = sorted((root / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    if not (root / "course_utils" / "grading").is_dir():
+        return lessons
     homework = sorted((root / "notebooks" / "homework").glob("*/*.ipynb"))
     return lessons + homework
 
