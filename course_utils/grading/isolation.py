@@ -31,7 +31,6 @@ import functools
 import os
 import pwd
 import shutil
-import stat
 import subprocess
 import sys
 import tempfile
@@ -250,10 +249,3 @@ def start_time(pid: int) -> str:
     except OSError:
         return ""
     return text[text.rfind(")") + 2 :].split()[19]
-
-
-def is_socket(path: Path) -> bool:
-    try:
-        return stat.S_ISSOCK(path.lstat().st_mode)
-    except OSError:
-        return False

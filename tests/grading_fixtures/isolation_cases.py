@@ -76,10 +76,15 @@ drive(2)
 print('neighbour sockets found:', len(found))
 """
 
+# The kernel forks through libc (no audit event) into a small Python that builds the chain
+# (forking the kernel itself 300 times takes long); each link calls setsid() and names
+# itself, so the test can find any that survive.
 FORK_CHAIN = f"""
-import ctypes, os, time
+import ctypes, os, sys
 
-libc = ctypes.CDLL(None)
+CHAIN = '''
+import ctypes
+libc = ctypes.PyDLL(None)  # keeps the GIL across fork(), so the child can run Python
 depth = 0
 while depth < {CHAIN_DEPTH}:
     if libc.fork() != 0:  # the parent (or a failed fork) stops here; the child goes on
@@ -87,9 +92,17 @@ while depth < {CHAIN_DEPTH}:
     depth += 1
     libc.setsid()
     libc.prctl(15, b'{CHAIN_NAME}', 0, 0, 0)  # PR_SET_NAME
-if depth:
-    while True:
-        libc.sleep(1000)
+while True:
+    libc.sleep(1000)
+'''
+if ctypes.PyDLL(None).fork() == 0:
+    os.execv(sys.executable, [sys.executable, '-I', '-S', '-c', CHAIN])
+print('fork chain started')
+"""
+
+# In the last cell: the chain has had the whole notebook's time to grow.
+COUNT_CHAIN = f"""
+import os, time
 
 
 def chain():
@@ -102,7 +115,7 @@ def chain():
     return count
 
 
-end = time.time() + 4
+end = time.time() + 5
 while chain() < {CHAIN_DEPTH} and time.time() < end:
     time.sleep(0.1)
 print('fork chain:', chain())
@@ -171,7 +184,10 @@ class Listeners:
         with contextlib.suppress(OSError):
             while True:
                 if sock.type == socket.SOCK_DGRAM:
-                    self.received.append(sock.recv(65536))
+                    data = sock.recv(65536)
+                    if not data:  # shut down by ``stop``
+                        return
+                    self.received.append(data)
                     continue
                 connection, _ = sock.accept()
                 with connection:
@@ -203,6 +219,7 @@ def isolation_cases(b: Builder, listeners: Listeners, root_only: Path, sandboxes
 
     chain = b.notebook()
     insert_code(chain, "setup", FORK_CHAIN)
+    insert_code(chain, "outro", COUNT_CHAIN)
     cases.append(Case("fork_chain", {"hw1_image_basics.ipynb": dump(chain)}, TOTAL))
 
     leak = b.notebook()
