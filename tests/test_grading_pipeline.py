@@ -1,6 +1,10 @@
 """The grading pipeline end to end: a generated class of honest and hostile submissions is
 graded in parallel sandboxed kernels, and every student gets exactly what the honest part
-of their work deserves. Timings and the throughput are printed (``pytest -s``)."""
+of their work deserves. Timings and the throughput are printed (``pytest -s``).
+
+Where bubblewrap works, the class also holds attacks on the sandbox itself (see
+``grading_fixtures/isolation_cases.py``); elsewhere those tests are skipped with the reason,
+and the run must say that its isolation is weaker."""
 
 from __future__ import annotations
 
@@ -9,13 +13,24 @@ import json
 import os
 import re
 import shutil
+import tempfile
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
 from grading_fixtures import ASSIGNMENT, notebooks, released_course
-from grading_fixtures.classroom import NOTEBOOK, TOTAL, build_class, write_class
+from grading_fixtures.classroom import NOTEBOOK, TOTAL, Builder, build_class, write_class
+from grading_fixtures.isolation_cases import (
+    CHAIN_DEPTH,
+    CHAIN_NAME,
+    Listeners,
+    isolation_cases,
+    processes_named,
+    root_only_file,
+)
 
+from course_utils.grading import isolation
 from course_utils.grading.assignment import load_spec
 from course_utils.grading.batch import grade_batch
 from course_utils.grading.config import GradingOptions, Limits, open_gradebook
@@ -41,17 +56,39 @@ def graded(tmp_path_factory):
         "grader_pid": os.getpid(),
     }
     cases = build_class(*notebooks(), secrets)
+    choice = isolation.choose("auto", [str(p) for p in paths.instructor_only()])
+    listeners = Listeners(tmp_path_factory.mktemp("listeners")).start()
+    root_only = root_only_file(tmp_path_factory.mktemp("root-only"))
+    if not choice.weaker:
+        sandboxes = str(Path(tempfile.gettempdir()) / "cvgrade-*" / "box" / ".grading" / "k-*")
+        cases += isolation_cases(Builder(*notebooks()), listeners, root_only, sandboxes)
     folder = tmp_path_factory.mktemp("class")
     write_class(cases, folder)
     protected = {Path(secrets["source"]): _digest(Path(secrets["source"])),
                  Path(secrets["release_helper"]): _digest(Path(secrets["release_helper"]))}  # fmt: skip
+    recorded: dict[str, tuple[float, list[int]]] = {}  # student -> (when recorded, chain processes then)
+
+    def log(line: str) -> None:
+        student = line.split("] ", 1)[-1].split(":", 1)[0]
+        recorded[student] = (time.monotonic(), processes_named(CHAIN_NAME))
+
     start = time.monotonic()
-    report = grade_batch(ASSIGNMENT, folder, paths, GradingOptions(limits=LIMITS, jobs=JOBS), log=lambda line: None)
+    try:
+        report = grade_batch(ASSIGNMENT, folder, paths, GradingOptions(limits=LIMITS, jobs=JOBS), log=log)
+    finally:
+        listeners.stop()
     seconds = time.monotonic() - start
     print(f"\n{report.summary()}\n[grading test] {len(cases)} submissions in {seconds:.0f} s on {JOBS} workers")
     rows = {row["student_id"]: row for row in export_rows(paths, ASSIGNMENT)}
     return {"paths": paths, "cases": {c.student: c for c in cases}, "report": report, "rows": rows,
-            "protected": protected, "secrets": secrets, "folder": folder}  # fmt: skip
+            "protected": protected, "secrets": secrets, "folder": folder, "choice": choice,
+            "listeners": listeners, "root_only": root_only, "recorded": recorded}  # fmt: skip
+
+
+def _needs_bubblewrap(graded) -> None:  # noqa: ANN001
+    if graded["choice"].weaker:
+        pytest.skip(f"bubblewrap is not available here ({graded['choice'].problem}); "
+                    "the run is reported as weaker isolation instead (see the next test)")  # fmt: skip
 
 
 def _autograded(paths, student: str) -> dict:
@@ -103,10 +140,11 @@ def test_pre_flight_failures_say_why_and_have_no_score(graded):
     assert "not valid JSON" in rows["invalid_json"]["notes"]
     assert "not a Jupyter notebook" in rows["not_a_notebook"]["notes"]
     assert "not a readable zip" in rows["corrupt_zip"]["notes"]
-    for student in ("wrong_name", "invalid_json", "not_a_notebook", "corrupt_zip"):
+    assert "format version 3; version 4 is needed" in rows["nbformat_v3"]["notes"]
+    for student in ("wrong_name", "invalid_json", "not_a_notebook", "corrupt_zip", "nbformat_v3"):
         assert rows[student]["score"] == "" and rows[student]["test_quantize"] == ""
     summary = graded["report"].summary()
-    assert "failed pre-flight: 4" in summary and "wrong_name: no notebook named" in summary
+    assert "failed pre-flight: 5" in summary and "wrong_name: no notebook named" in summary
 
 
 def test_tampering_is_reported(graded):
@@ -216,12 +254,82 @@ def test_the_audit_hook_sandbox_also_holds(graded, tmp_path):
     limits = Limits(**{**LIMITS.__dict__, "sandbox": "audit"})
     report = grade_batch(ASSIGNMENT, folder, paths, GradingOptions(limits=limits, jobs=JOBS), log=lambda line: None)
     assert {r.sandbox for r in report.results} == {"audit-hooks"}
+    assert "WEAKER ISOLATION" in report.summary()  # said plainly, in the summary and the CSV notes
+    rows = {row["student_id"]: row for row in export_rows(paths, ASSIGNMENT)}
+    assert "weaker isolation: graded without bubblewrap (audit-hooks)" in rows["audit_writes_gradebook"]["notes"]
     scores = {r.student: r.score for r in report.results}
     assert scores == {"audit_reads_instructor_files": TOTAL - 3, "audit_writes_gradebook": TOTAL}
     assert "LEAK" not in _outputs_text(_autograded(paths, "audit_reads_instructor_files"))
     assert "WROTE" not in _outputs_text(_autograded(paths, "audit_writes_gradebook"))
     for path, digest in graded["protected"].items():
         assert _digest(path) == digest
+
+
+def test_a_run_without_bubblewrap_says_its_isolation_is_weaker(graded):
+    summary, rows = graded["report"].summary(), graded["rows"]
+    if graded["choice"].weaker:
+        assert "WEAKER ISOLATION" in summary and graded["choice"].problem in summary
+        assert "weaker isolation" in rows["perfect"]["notes"]
+    else:
+        assert {r.sandbox for r in graded["report"].results if r.sandbox} == {"bubblewrap"}
+        assert "WEAKER" not in summary and "weaker isolation" not in rows["perfect"]["notes"]
+
+
+def test_a_kernel_cannot_drive_the_kernels_graded_beside_it(graded):
+    _needs_bubblewrap(graded)
+    text = _outputs_text(_autograded(graded["paths"], "neighbour_driver"))
+    assert "neighbour sockets found: 0" in text, text[-2000:]
+    # and nobody lost a point (test_every_student_gets_exactly_the_expected_score_and_status)
+    assert graded["rows"]["perfect"]["score"] == "20" and graded["rows"]["neighbour_driver"]["score"] == "20"
+
+
+def test_no_process_of_a_submission_outlives_its_record(graded):
+    _needs_bubblewrap(graded)
+    text = _outputs_text(_autograded(graded["paths"], "fork_chain"))
+    assert f"fork chain: {CHAIN_DEPTH}" in text, text[-2000:]  # 300 processes were running
+    when, at_record = graded["recorded"]["fork_chain"]
+    assert at_record == [], f"{len(at_record)} processes of the fork chain were alive when its record was written"
+    time.sleep(max(0.0, when + 5 - time.monotonic()))
+    assert processes_named(CHAIN_NAME) == []
+
+
+def test_nothing_leaves_the_sandbox_over_udp_or_unix_sockets(graded):
+    _needs_bubblewrap(graded)
+    text = _outputs_text(_autograded(graded["paths"], "exfiltrates"))
+    assert graded["listeners"].received == [], graded["listeners"].received[:3]
+    assert text.count("blocked AF_UNIX") == 2, text[-2000:]  # no such socket in its world
+
+
+def test_root_only_files_stay_unreadable(graded):
+    _needs_bubblewrap(graded)
+    text = _outputs_text(_autograded(graded["paths"], "reads_root_only"))
+    secret = graded["root_only"].read_text().strip()
+    assert secret not in text and "LEAK" not in text, text[-2000:]
+    assert f"blocked {graded['root_only']} FileNotFoundError" in text  # not even visible
+    if os.geteuid() == 0:  # the kernel is not root: a root-only file it can see stays closed
+        assert "blocked /etc/shadow PermissionError" in text
+
+
+def test_one_unsafe_entry_in_an_lms_zip_fails_only_its_student(graded, tmp_path):
+    cases = graded["cases"]
+    export = tmp_path / "export.zip"
+    with zipfile.ZipFile(export, "w") as archive:
+        archive.writestr(f"zip_good_a/{NOTEBOOK}", cases["perfect"].files[NOTEBOOK])
+        archive.writestr(f"zip_good_b/{NOTEBOOK}", cases["untouched"].files[NOTEBOOK])
+        archive.writestr(f"zip_evil/{NOTEBOOK}", cases["perfect"].files[NOTEBOOK])
+        archive.writestr("zip_evil/../../escaped.txt", b"outside")
+    report = grade_batch(ASSIGNMENT, export, graded["paths"], GradingOptions(limits=LIMITS, jobs=JOBS), log=lambda line: None)  # fmt: skip
+    outcome = {r.student: (r.status, r.score, r.reason) for r in report.results}
+    assert outcome["zip_good_a"][:2] == ("graded", TOTAL) and outcome["zip_good_b"][:2] == ("graded", 0.0)
+    assert outcome["zip_evil"][:2] == ("preflight_failed", None)
+    assert "unsafe path 'zip_evil/../../escaped.txt'" in outcome["zip_evil"][2]
+    assert not (tmp_path / "escaped.txt").exists() and not (tmp_path.parent / "escaped.txt").exists()
+
+
+def test_require_isolation_refuses_to_grade_without_bubblewrap(graded, tmp_path):
+    options = GradingOptions(limits=Limits(**{**LIMITS.__dict__, "sandbox": "landlock"}), require_isolation=True)
+    with pytest.raises(isolation.IsolationError, match="--require-isolation"):
+        grade_batch(ASSIGNMENT, graded["folder"], graded["paths"], options, log=lambda line: None)
 
 
 def test_release_self_check_grades_the_solution_and_the_student_copy(graded):

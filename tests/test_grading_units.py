@@ -17,10 +17,11 @@ from grading_fixtures.classroom import POINTS, Builder, cell_index, dump
 
 from course_utils.grading import values
 from course_utils.grading.assignment import ANSWER, READONLY, TEST, load_spec
-from course_utils.grading.config import GradingPaths, Limits, assignment_limits, nbgrader_config
+from course_utils.grading.config import GradingPaths, Limits, assignment_limits
 from course_utils.grading.grader import GradingResult, ScoredTest
 from course_utils.grading.intake import discover, read_zip, student_id
 from course_utils.grading.preflight import check
+from course_utils.grading.preprocessors import nbgrader_config
 from course_utils.grading.records import export_rows, mark_in_progress, save
 from course_utils.grading.release import ReleaseError, release
 

@@ -1,4 +1,5 @@
-"""Start a Jupyter kernel inside a sandbox (Linux: Landlock, no capabilities, resource limits).
+"""Start a Jupyter kernel inside its sandbox: resource limits, then (in the fallback) Landlock
+and audit hooks.
 
 The grader does not import this module: it passes its source to ``python -I -c`` so the
 kernel starts without importing the course's package, and without the sandbox (which
@@ -8,10 +9,12 @@ holds the student's files) on ``sys.path`` until the sandbox is in force. The se
 - ``sandbox``: the only folder the kernel may write (it holds the student's files);
 - ``read_only``: folders it may read (the Python installation, system libraries);
 - ``deny``: instructor folders, for the audit-hook fallback where Landlock is missing;
-- ``memory_bytes``, ``cpu_seconds``, ``file_bytes``: resource limits;
-- ``mode``: ``auto`` (Landlock where the kernel has it) or ``audit`` (audit hooks only).
+- ``memory_bytes``, ``cpu_seconds``, ``file_bytes``, ``processes``: resource limits;
+- ``mode``: ``bubblewrap`` (the kernel already runs inside bubblewrap as an unprivileged
+  user: only the resource limits are added here), ``landlock`` (the fallback: Landlock
+  where the kernel has it, else audit hooks) or ``audit`` (audit hooks only).
 
-What it sets up, in order: resource limits; if running as root, all capabilities are
+What the fallback sets up, in order: resource limits; if running as root, all capabilities are
 dropped (so limits cannot be raised); ``no_new_privs``; a Landlock domain (read-only
 access to ``read_only``, full access to ``sandbox``, no TCP, no signals or abstract
 sockets beyond the domain); an audit hook that refuses to start processes and, without
@@ -31,6 +34,8 @@ def _limits(cfg):
     """Apply the limits the OS supports (macOS ignores some); returns the names applied."""
     wanted = [("RLIMIT_AS", int(cfg["memory_bytes"])), ("RLIMIT_CPU", int(cfg["cpu_seconds"])),
               ("RLIMIT_FSIZE", int(cfg["file_bytes"])), ("RLIMIT_CORE", 0), ("RLIMIT_NOFILE", 256)]  # fmt: skip
+    if cfg.get("processes"):  # per user namespace from Linux 5.14: this kernel's processes and threads
+        wanted.append(("RLIMIT_NPROC", int(cfg["processes"])))
     applied = []
     for name, value in wanted:
         try:
@@ -217,20 +222,24 @@ def _audit_hook(cfg, landlock_abi):
 
 def main():
     cfg = json.loads(os.environ.pop("COURSE_GRADING_SANDBOX"))
-    applied = {"limits": _limits(cfg), "landlock_abi": 0, "capabilities_dropped": False, "audit_paths": False}
-    if sys.platform.startswith("linux"):
-        libc = _libc()
-        if os.geteuid() == 0:
-            _drop_capabilities(libc)
-            applied["capabilities_dropped"] = True
-        libc.prctl(38, 1, 0, 0, 0)  # PR_SET_NO_NEW_PRIVS
-        if cfg.get("mode", "auto") == "auto":
-            applied["landlock_abi"] = _landlock(libc, cfg)
-    applied["audit_paths"] = applied["landlock_abi"] == 0
+    mode = cfg.get("mode", "landlock")
+    applied = {"mode": mode, "limits": _limits(cfg), "landlock_abi": 0, "capabilities_dropped": False,
+               "audit_paths": False, "uid": os.getuid() if hasattr(os, "getuid") else None}  # fmt: skip
+    if mode != "bubblewrap":
+        if sys.platform.startswith("linux"):
+            libc = _libc()
+            if os.geteuid() == 0:
+                _drop_capabilities(libc)
+                applied["capabilities_dropped"] = True
+            libc.prctl(38, 1, 0, 0, 0)  # PR_SET_NO_NEW_PRIVS
+            if mode == "landlock":
+                applied["landlock_abi"] = _landlock(libc, cfg)
+        applied["audit_paths"] = applied["landlock_abi"] == 0
     status = os.path.join(cfg["sandbox"], ".grading", "launcher.json")
     with open(status, "w") as handle:
         json.dump(applied, handle)
-    _audit_hook(cfg, applied["landlock_abi"])
+    if mode != "bubblewrap":
+        _audit_hook(cfg, applied["landlock_abi"])
     # Python runs this with -I, so the sandbox (the student's files) was not on sys.path
     # while the sandbox was being set up. Now it goes where Jupyter puts the working
     # folder: after the standard library, before site-packages.

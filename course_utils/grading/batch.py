@@ -15,30 +15,36 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from . import records
+from . import isolation, records
 from .assignment import AssignmentSpec, load_spec
-from .config import GradingOptions, GradingPaths
-from .grader import CRASHED, ERROR, GRADED, PREFLIGHT_FAILED, TIMED_OUT, GradingResult, grade_files
+from .config import GradingOptions, GradingPaths, Limits
+from .grader import (
+    CRASHED,
+    ERROR,
+    GRADED,
+    PREFLIGHT_FAILED,
+    TIMED_OUT,
+    GradingResult,
+    grade_files,
+    read_files,
+)
 from .intake import Submission, discover
+from .kernel import become_subreaper
 from .workers import WorkerPool
 
 _WORKER: dict = {}
 
 
-def _worker_start(spec: AssignmentSpec, deny: list[str], limits, sandbox_parent: str | None) -> None:  # noqa: ANN001
-    from .kernel import become_subreaper
-
+def _worker_start(spec: AssignmentSpec, deny: list[str], limits: Limits, sandbox_parent: str | None) -> None:
     become_subreaper()
     _WORKER.update(spec=spec, deny=deny, limits=limits, sandbox_parent=sandbox_parent)
     import numpy  # noqa: F401 - loaded once per worker, not once per test
 
 
 def _worker_grade(student: str, folder: str, problem: str) -> GradingResult:
-    from .grader import read_files
-
     w = _WORKER
     files = read_files(Path(folder)) if not problem else {}
     return grade_files(w["spec"], student, files, w["limits"], w["deny"], problem, w["sandbox_parent"])
@@ -54,6 +60,7 @@ class BatchReport:
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
     workers: int = 1
+    sandbox_choice: isolation.Choice | None = None
 
     @property
     def counts(self) -> Counter:
@@ -91,8 +98,17 @@ class BatchReport:
         sandboxes = sorted({r.sandbox for r in self.results if r.sandbox})
         if sandboxes:
             lines.append(f"Sandbox: {', '.join(sandboxes)}")
-            if "audit-hooks" in sandboxes:
-                lines.append("  (no Landlock here: file access is limited by audit hooks only; grade on a recent Linux for full isolation)")
+        weaker = [s for s in sandboxes if isolation.is_weaker(s)]
+        if weaker:
+            choice = self.sandbox_choice
+            why = f" ({choice.problem})" if choice and choice.problem else ""
+            lines.append(
+                f"  WEAKER ISOLATION: kernels ran without bubblewrap{why}, under {', '.join(weaker)}. "
+                "They were not cut off from the network, and when grading as root they kept uid 0. "
+                "Install bubblewrap (see the README) and use --require-isolation to refuse such runs."
+            )
+            if "audit-hooks" in weaker:
+                lines.append("  (no Landlock either: file access was limited by audit hooks only)")
         lines += self.notes
         return "\n".join(lines)
 
@@ -127,11 +143,15 @@ def grade_batch(
         wanted = set(students)
         submissions = [s for s in submissions if s.student in wanted]
     report = BatchReport(assignment, notes=notes, workers=min(options.worker_count(), max(1, len(submissions))))
+    deny = [str(p) for p in paths.instructor_only()] + [str(Path(source).resolve())]
+    report.sandbox_choice = isolation.choose(options.limits.sandbox, deny)
+    if options.require_isolation:
+        isolation.require(report.sandbox_choice)
+    limits = replace(options.limits, sandbox=report.sandbox_choice.mode)  # the workers need not choose again
     if not submissions:
         report.notes.append(f"No submissions found in {source}.")
         return report
     run_id = uuid.uuid4().hex[:12]
-    deny = [str(p) for p in paths.instructor_only()] + [str(Path(source).resolve())]
     details: dict[str, dict] = {}
     for sub in submissions:
         records.mark_in_progress(paths, assignment, sub.student, run_id)
@@ -145,7 +165,7 @@ def grade_batch(
         }
     start = time.monotonic()
     log(f"Grading {len(submissions)} submissions of {assignment} with {report.workers} worker processes ...")
-    pool = WorkerPool(report.workers, _worker_start, (spec, deny, options.limits, sandbox_parent))
+    pool = WorkerPool(report.workers, _worker_start, (spec, deny, limits, sandbox_parent))
     tasks = {s.student: (s.student, str(paths.submitted_dir / s.student / assignment), s.problem) for s in submissions}
     try:
         for student, status, value in pool.run(_worker_grade, tasks):

@@ -56,7 +56,8 @@ def cmd_grade(args: argparse.Namespace) -> int:
         sandbox=args.sandbox,
         **{name: value for name, value in given.items() if value is not None},
     )
-    options = GradingOptions(limits=limits, jobs=args.jobs, late_penalty=args.late_penalty)
+    options = GradingOptions(limits=limits, jobs=args.jobs, late_penalty=args.late_penalty,
+                             require_isolation=args.require_isolation)  # fmt: skip
     report = grade_batch(args.assignment, Path(args.submissions), paths, options, students=args.student)
     print()
     print(report.summary())
@@ -117,7 +118,10 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--student", action="append", help="grade only this student (repeatable)")
     grade.add_argument("--late-penalty", choices=["none", "zero"], default="none",
                        help="none: only mark late work (default); zero: late work scores 0")  # fmt: skip
-    grade.add_argument("--sandbox", choices=["auto", "audit"], default="auto", help=argparse.SUPPRESS)
+    grade.add_argument("--require-isolation", action="store_true",
+                       help="refuse to grade unless every kernel can run under bubblewrap (see the README)")  # fmt: skip
+    grade.add_argument("--sandbox", choices=["auto", "bubblewrap", "landlock", "audit"], default="auto",
+                       help=argparse.SUPPRESS)  # fmt: skip
     grade.set_defaults(run=cmd_grade)
 
     feedback = command("feedback", "write an HTML feedback page per student (and a zip of all of them)")

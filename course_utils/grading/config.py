@@ -10,8 +10,7 @@ Layout (``<root>`` is the repository, ``<build>`` is ``<root>/build/grading``, g
     <build>/results/<assignment>/<student>.json   the grader's record: status, scores, notes
     <build>/gradebook.db                          nbgrader's gradebook (SQLite)
 
-``nbgrader_config.py`` at the repository root applies the same settings, so nbgrader's
-own commands (``nbgrader db student list``, ``nbgrader formgrader``) see the same course.
+nbgrader's settings for these folders are in ``preprocessors`` (``nbgrader_config``).
 """
 
 from __future__ import annotations
@@ -20,8 +19,6 @@ import os
 import sys
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-
-from traitlets.config import Config
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -102,51 +99,12 @@ def ensure_nbgrader_tools() -> None:
 
 def open_gradebook(paths: GradingPaths):  # noqa: ANN201 - nbgrader.api.Gradebook
     """nbgrader's gradebook of this course (created on first use)."""
+    # Imported here: grading workers import this module but never open the gradebook.
     from nbgrader.api import Gradebook
 
     ensure_nbgrader_tools()
     paths.build_dir.mkdir(parents=True, exist_ok=True)
     return Gradebook(paths.db_url)
-
-
-def nbgrader_config(paths: GradingPaths, config: Config | None = None) -> Config:
-    """nbgrader's settings for this course (the same ones ``nbgrader_config.py`` applies)."""
-    ensure_nbgrader_tools()
-    c = config if config is not None else Config()
-    c.CourseDirectory.root = str(paths.root)
-    c.CourseDirectory.source_directory = str(paths.source_dir)
-    c.CourseDirectory.release_directory = str(paths.release_dir)
-    c.CourseDirectory.submitted_directory = str(paths.submitted_dir)
-    c.CourseDirectory.autograded_directory = str(paths.autograded_dir)
-    c.CourseDirectory.feedback_directory = str(paths.feedback_dir)
-    c.CourseDirectory.solution_directory = str(paths.build_dir / "solution")
-    c.CourseDirectory.source_with_tests_directory = str(paths.build_dir / "source_with_tests")
-    c.CourseDirectory.db_url = paths.db_url
-    c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".*", SETTINGS_FILE]
-    # The student copy: stubs that say which function to write (see release.HintedClearSolutions).
-    from nbgrader.preprocessors import (
-        CheckCellMetadata,
-        ClearHiddenTests,
-        ClearMarkScheme,
-        ClearOutput,
-        ComputeChecksums,
-        IncludeHeaderFooter,
-        InstantiateTests,
-        LockCells,
-        SaveCells,
-    )
-
-    from .release import HintedClearSolutions
-
-    c.GenerateAssignment.preprocessors = [
-        IncludeHeaderFooter, InstantiateTests, LockCells, HintedClearSolutions, ClearOutput,
-        CheckCellMetadata, ComputeChecksums, SaveCells, ClearHiddenTests, ClearMarkScheme,
-        ComputeChecksums, CheckCellMetadata,
-    ]  # fmt: skip
-    # Feedback pages show student-written text: strip scripts and raw HTML from it.
-    c.HTMLExporter.sanitize_html = True
-    c.NbGraderAPI.log_level = "WARN"
-    return c
 
 
 @dataclass(frozen=True)
@@ -164,7 +122,9 @@ class Limits:
     max_restarts: int = 4  # kernel restarts after a crash or a kill
     max_notebook_mb: float = 20.0  # a bigger submitted notebook fails pre-flight
     max_files_mb: float = 50.0  # all submitted files together
-    sandbox: str = "auto"  # "auto": Landlock where the OS has it; "audit": audit hooks only
+    # "auto": bubblewrap where it works, else the fallback; "bubblewrap"; the fallback on its
+    # own: "landlock" (Landlock where the OS has it, else audit hooks) or "audit" (audit hooks)
+    sandbox: str = "auto"
 
 
 @dataclass(frozen=True)
@@ -174,6 +134,7 @@ class GradingOptions:
     limits: Limits = field(default_factory=Limits)
     jobs: int = 0  # parallel worker processes; 0 = one per CPU core
     late_penalty: str = "none"  # "none" (flag late work) or "zero" (late work scores 0)
+    require_isolation: bool = False  # refuse to grade where bubblewrap cannot isolate the kernels
 
     def worker_count(self) -> int:
         return self.jobs if self.jobs > 0 else max(1, os.cpu_count() or 1)

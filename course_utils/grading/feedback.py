@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .assignment import load_spec
-from .config import GradingPaths, nbgrader_config
+from .config import GradingPaths
 from .grader import SCORED_STATUSES
+from .preprocessors import nbgrader_config
 from .records import STATUS_TEXT, read_records
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import builtins
 import contextlib
 import io
+import json
 import sys
 import time
 import traceback
@@ -30,11 +31,12 @@ import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from . import values
-from .assignment import ANSWER, READONLY, TEST, AssignmentSpec
-from .config import Limits
-from .kernel import Execution, KernelSession, Sandbox
+from . import isolation, values
+from .assignment import ANSWER, READONLY, TEST, AssignmentSpec, load_spec
+from .config import GradingPaths, Limits, assignment_limits
+from .kernel import Execution, KernelSession
 from .preflight import PlannedCell, check
+from .sandbox import Sandbox
 
 GRADED, TIMED_OUT, CRASHED = "graded", "timed_out", "crashed"
 PREFLIGHT_FAILED, ERROR = "preflight_failed", "error"
@@ -122,6 +124,7 @@ class NotebookRun:
         self.call_outputs: list[dict] = []
         self.namespace: dict = {}
         self.sandbox_level = ""
+        self.mode = isolation.choose(limits.sandbox, deny).mode
 
     # -- the kernel --------------------------------------------------------------------
     def _kernel(self) -> KernelSession:
@@ -135,7 +138,7 @@ class NotebookRun:
                 raise CallAborted(f"the kernel crashed or was killed {self.restarts} times; grading stopped there")
             if time.monotonic() > self.deadline:
                 raise CallAborted("the notebook used up its time limit")
-            kernel = KernelSession(self.sandbox, self.limits, self.deny)
+            kernel = KernelSession(self.sandbox, self.limits, self.deny, self.mode)
             try:
                 kernel.start()
             except Exception as error:
@@ -148,9 +151,10 @@ class NotebookRun:
                 raise CallAborted("the kernel could not be restarted") from error
             self.kernel = kernel
             level = kernel.applied
-            self.sandbox_level = (
-                f"landlock-abi-{level['landlock_abi']}" if level.get("landlock_abi") else "audit-hooks"
-            )
+            if level.get("mode") == isolation.BUBBLEWRAP:
+                self.sandbox_level = isolation.BUBBLEWRAP
+            else:
+                self.sandbox_level = f"landlock-abi-{level['landlock_abi']}" if level.get("landlock_abi") else "audit-hooks"
             for source in list(self.replay):
                 run = kernel.execute(source, self._timeout())
                 if run.kernel_lost or run.status == "timeout":
@@ -178,7 +182,7 @@ class NotebookRun:
         name_in, name_out = self.sandbox.call_names()
         self.sandbox.write_control(name_in, values.arguments_file(args, kwargs))
         self.sandbox.remove_control(name_out)
-        control = self.sandbox.control
+        control = self.sandbox.inside_control  # the same folder, as the kernel sees it
         run = kernel.execute(values.call_code(name, control / name_in, control / name_out), self._timeout())
         self.call_outputs.extend(o for o in run.outputs if o["output_type"] == "stream")
         try:
@@ -306,7 +310,7 @@ class NotebookRun:
 
 def _inert(text: str) -> str:
     """Markdown with any HTML made harmless (it is shown on feedback pages)."""
-    from nbconvert.filters import clean_html
+    from nbconvert.filters import clean_html  # here, not at the top: it takes a second to import
 
     return clean_html(text)
 
@@ -406,11 +410,6 @@ def grade_files(
 
 def main_self_test() -> None:  # pragma: no cover - a debugging aid
     """python -m course_utils.grading.grader ASSIGNMENT NOTEBOOK: grade one notebook, print the result."""
-    import json
-
-    from .assignment import load_spec
-    from .config import GradingPaths, assignment_limits
-
     paths = GradingPaths.default()
     spec = load_spec(sys.argv[1], paths)
     notebook = Path(sys.argv[2])

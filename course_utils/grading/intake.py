@@ -10,7 +10,9 @@ Accepted layouts of ``SUBMISSIONS`` (a folder or a .zip file):
   (the student id is the login; ``LATE`` marks a late submission);
 - any of these inside one zip, possibly under a single top folder.
 
-Zips are read with limits (size, file count, no absolute paths, no ``..``, no links).
+Zips are read with limits (size, file count, no absolute paths, no ``..``, no links). In an
+LMS export, an unsafe path fails only the student it belongs to (its first folder), as
+pre-flight, and the rest of the class is graded.
 A ``timestamp.txt`` (nbgrader's format, e.g. ``2025-03-14 21:07:00 UTC``) next to the
 notebook or at the top of a student's files gives the submission time.
 """
@@ -27,6 +29,8 @@ from pathlib import Path, PurePosixPath
 
 MAX_FILES = 200
 MAX_BYTES = 50 * 1024 * 1024  # per student
+MAX_EXPORT_FILES = 50_000  # an LMS export: the whole class
+MAX_EXPORT_BYTES = 4 * 1024 * 1024 * 1024
 _MOODLE = re.compile(r"^(?P<name>.+)_(?P<id>\d+)_assignsubmission_\w+?_?$")
 _CANVAS = re.compile(r"^(?P<login>[A-Za-z0-9.\-]+)_(?P<late>LATE_)?(?P<uid>\d+)_(?P<sid>\d+)_(?P<file>.+)$")
 _RESUBMISSION = re.compile(r"^(?P<stem>.+?)-(?P<n>\d+)(?P<ext>\.ipynb)$")
@@ -57,15 +61,14 @@ def _safe(name: str) -> str | None:
     return str(path)
 
 
-def read_zip(data: bytes, origin: str, strip: bool = True) -> tuple[dict[str, bytes], str]:
-    """The files of a zip as {relative path: bytes}, with limits; problem text if unreadable.
-
-    ``strip``: a zip holding one folder gives the files inside that folder."""
+def _members(data: bytes, origin: str, max_files: int, max_bytes: int) -> tuple[dict[str, bytes], dict[str, str], str]:
+    """(files, {unsafe entry: why}, problem with the whole zip) of a zip, read with limits."""
     files: dict[str, bytes] = {}
+    unsafe: dict[str, str] = {}
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, ValueError) as error:
-        return {}, f"{origin} is not a readable zip file ({error})"
+        return {}, {}, f"{origin} is not a readable zip file ({error})"
     total = 0
     with archive:
         for info in archive.infolist():
@@ -75,18 +78,28 @@ def read_zip(data: bytes, origin: str, strip: bool = True) -> tuple[dict[str, by
                 continue  # links are never followed
             name = _safe(info.filename)
             if name is None:
-                return {}, f"{origin} contains an unsafe path {info.filename!r}"
-            if len(files) >= MAX_FILES or total + info.file_size > MAX_BYTES:
-                return {}, f"{origin} is too large (more than {MAX_FILES} files or {MAX_BYTES >> 20} MB)"
+                unsafe[info.filename] = f"{origin} contains an unsafe path {info.filename!r}"
+                continue
+            if len(files) >= max_files or total + info.file_size > max_bytes:
+                return {}, {}, f"{origin} is too large (more than {max_files} files or {max_bytes >> 20} MB)"
             try:
                 with archive.open(info) as handle:
-                    content = handle.read(MAX_BYTES - total + 1)
+                    content = handle.read(max_bytes - total + 1)
             except (zipfile.BadZipFile, RuntimeError, OSError, NotImplementedError) as error:
-                return {}, f"{origin}: {info.filename} cannot be read ({error})"
+                return {}, {}, f"{origin}: {info.filename} cannot be read ({error})"
             total += len(content)
-            if total > MAX_BYTES:
-                return {}, f"{origin} is too large (more than {MAX_BYTES >> 20} MB unpacked)"
+            if total > max_bytes:
+                return {}, {}, f"{origin} is too large (more than {max_bytes >> 20} MB unpacked)"
             files[name] = content
+    return files, unsafe, ""
+
+
+def read_zip(data: bytes, origin: str, strip: bool = True) -> tuple[dict[str, bytes], str]:
+    """The files of one student's zip as {relative path: bytes}, with limits; problem text if
+    unreadable or unsafe. ``strip``: a zip holding one folder gives the files inside that folder."""
+    files, unsafe, problem = _members(data, origin, MAX_FILES, MAX_BYTES)
+    if problem or unsafe:
+        return {}, problem or next(iter(unsafe.values()))
     return (_strip_common_folder(files) if strip else files), ""
 
 
@@ -136,24 +149,34 @@ def _entries(source: Path, notebook: str) -> list[tuple[str, dict[str, bytes] | 
             elif child.is_file():
                 entries.append((child.name, None, child.read_bytes(), ""))
         return entries
-    files, problem = read_zip(source.read_bytes(), source.name, strip=False)
+    files, unsafe, problem = _members(source.read_bytes(), source.name, MAX_EXPORT_FILES, MAX_EXPORT_BYTES)
     if problem:
         raise ValueError(problem)
     files = {p: v for p, v in files.items() if not PurePosixPath(p).parts[0].startswith((".", "__MACOSX"))}
     tops = {PurePosixPath(p).parts[0] for p in files}
-    if len(tops) == 1 and f"{next(iter(tops))}/{notebook}" not in files:
+    top = next(iter(tops)) if len(tops) == 1 and f"{next(iter(tops))}/{notebook}" not in files else None
+    if top is not None:
         files = _strip_common_folder(files)  # the export's own top folder, around the students
     grouped: dict[str, dict[str, bytes]] = {}
     for path, content in files.items():
         parts = PurePosixPath(path).parts
-        if parts[0] in ("__MACOSX",) or parts[0].startswith("."):
-            continue
         if len(parts) == 1:
             entries.append((parts[0], None, content, ""))
         else:
             grouped.setdefault(parts[0], {})[str(PurePosixPath(*parts[1:]))] = content
+    refused: dict[str, str] = {}  # entry -> why: an unsafe path belongs to the entry it names first
+    for raw, why in unsafe.items():
+        parts = [p for p in PurePosixPath(raw.replace("\\", "/")).parts if p not in ("/", "..", ".")]
+        if top is not None and len(parts) > 1 and parts[0] == top:
+            parts = parts[1:]
+        refused.setdefault(parts[0] if parts else "unnamed", why)
     for name, folder_files in sorted(grouped.items()):
-        entries.append((name, folder_files, None, ""))
+        if name not in refused and (len(folder_files) > MAX_FILES or sum(map(len, folder_files.values())) > MAX_BYTES):
+            refused[name] = f"{name}/ is too large (more than {MAX_FILES} files or {MAX_BYTES >> 20} MB)"
+        if name not in refused:
+            entries.append((name, folder_files, None, ""))
+    entries = [e for e in entries if e[0] not in refused]
+    entries += [(name, {}, None, why) for name, why in sorted(refused.items())]
     return entries
 
 

@@ -1,23 +1,28 @@
 """A sandboxed Jupyter kernel for one submission, driven cell by cell with hard limits.
 
-Each submission gets a fresh temporary folder (the sandbox) holding only the student's
-files and the helper files shipped with the assignment, and a fresh kernel started by
-``_launcher.py`` inside it. Every execution has a deadline: past it the kernel is
-interrupted, and if it does not stop within a grace period it is killed together with
-every process it started. Outputs are kept only up to a size limit and only as text.
+Each submission gets a fresh temporary folder (the sandbox, see ``sandbox``) holding only
+the student's files and the helper files shipped with the assignment, and a fresh kernel
+started by ``_launcher.py`` inside it: under bubblewrap where it works, else under the
+Landlock and audit-hook fallback (see ``isolation``). The kernel talks to the grader over
+unix sockets in the sandbox, and every message is signed with a random key made for that
+kernel alone, so no other process can drive it. Every execution has a deadline: past it
+the kernel is interrupted, and if it does not stop within a grace period it is killed
+together with every process it started (under bubblewrap: its whole PID namespace).
+Outputs are kept only up to a size limit and only as text.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import json
 import os
 import queue
 import re
+import secrets
+import select
 import shutil
 import signal
-import site
-import stat
 import subprocess
 import sys
 import tempfile
@@ -25,11 +30,17 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from jupyter_client import BlockingKernelClient
+from jupyter_client.connect import write_connection_file
+
+from . import isolation
 from .config import Limits
+from .sandbox import Sandbox, read_only_folders
 
 LAUNCHER_SOURCE = (Path(__file__).with_name("_launcher.py")).read_text()
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
-SYSTEM_READ_ONLY = ["/usr", "/lib", "/lib32", "/lib64", "/bin", "/sbin", "/etc", "/proc", "/sys", "/dev", "/opt"]
+MAX_PROCESSES = 1024  # processes and threads of one kernel under bubblewrap
+CHANNELS = ("shell", "iopub", "stdin", "control", "hb")
 
 
 def strip_ansi(text: str) -> str:
@@ -50,81 +61,6 @@ class Execution:
     @property
     def kernel_lost(self) -> bool:
         return self.status == "died" or self.killed
-
-
-def _within(path: str, roots: list[str]) -> bool:
-    return any(os.path.commonpath([path, root]) == path for root in roots)
-
-
-def read_only_folders(deny: list[str]) -> list[str]:
-    """Folders the kernel may read: the system and this Python installation, minus any
-    folder that would contain an instructor folder (then only its library parts)."""
-    deny = [os.path.realpath(d) for d in deny]
-    candidates = SYSTEM_READ_ONLY + [sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix]
-    with contextlib.suppress(AttributeError):
-        candidates += site.getsitepackages()
-    folders: list[str] = []
-    for folder in candidates:
-        real = os.path.realpath(folder)
-        if not os.path.exists(real):
-            continue
-        if _within(real, deny):  # "/" or a folder above the course: only its library parts
-            parts = [os.path.join(real, p) for p in ("lib", "lib64", "bin", "share")]
-            folders += [p for p in parts if os.path.isdir(p) and not _within(p, deny)]
-        elif real not in folders:
-            folders.append(real)
-    return folders
-
-
-class Sandbox:
-    """A private temporary folder for one submission's files and kernel.
-
-    The grader exchanges files with the kernel in ``.grading/``, which student code can
-    change at will (plant links, FIFOs, directories). So the grader reaches that folder
-    only through a descriptor opened before any student code ran, never follows links
-    there, and reads only regular files of a bounded size.
-    """
-
-    def __init__(self, parent: str | None = None) -> None:
-        self.path = Path(tempfile.mkdtemp(prefix="cvgrade-", dir=parent)).resolve()
-        self.control = self.path / ".grading"
-        for sub in (self.control, self.path / "tmp", self.path / ".ipython"):
-            sub.mkdir()
-        self._dir_fd = os.open(self.control, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-        self._calls = 0
-
-    def call_names(self) -> tuple[str, str]:
-        self._calls += 1
-        return f"in-{self._calls}.npz", f"out-{self._calls}.npz"
-
-    def remove_control(self, name: str) -> None:
-        with contextlib.suppress(FileNotFoundError, IsADirectoryError, PermissionError):
-            os.unlink(name, dir_fd=self._dir_fd)
-
-    def write_control(self, name: str, data: bytes) -> None:
-        self.remove_control(name)
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-        fd = os.open(name, flags, 0o644, dir_fd=self._dir_fd)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-
-    def read_control(self, name: str, limit: int) -> bytes | None:
-        """The file's bytes if it is a regular file of at most ``limit`` bytes, else None."""
-        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
-        try:
-            fd = os.open(name, flags, dir_fd=self._dir_fd)
-        except OSError:
-            return None
-        with os.fdopen(fd, "rb") as handle:
-            info = os.fstat(handle.fileno())
-            if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
-                return None
-            return handle.read(limit + 1)[:limit]
-
-    def cleanup(self) -> None:
-        with contextlib.suppress(OSError):
-            os.close(self._dir_fd)
-        shutil.rmtree(self.path, ignore_errors=True)
 
 
 def _descendants_reaped(session: int) -> None:
@@ -161,81 +97,101 @@ def _descendants_reaped(session: int) -> None:
 def become_subreaper() -> None:
     """Orphaned processes started by a kernel become children of this process (Linux)."""
     if sys.platform.startswith("linux"):
-        import ctypes
-
         with contextlib.suppress(OSError, AttributeError):
             ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
 
 
 class KernelSession:
-    """One kernel process in a sandbox, with a client that enforces the limits."""
+    """One kernel process in a sandbox, with a client that enforces the limits.
 
-    def __init__(self, sandbox: Sandbox, limits: Limits, deny: list[str]) -> None:
+    ``mode`` is the isolation chosen for the run (``isolation.choose``): ``bubblewrap``,
+    or the fallback ``landlock`` or ``audit``."""
+
+    def __init__(self, sandbox: Sandbox, limits: Limits, deny: list[str], mode: str) -> None:
         self.sandbox = sandbox
         self.limits = limits
         self.deny = deny
+        self.mode = mode
         self.proc: subprocess.Popen | None = None
         self.client = None
         self.applied: dict = {}
+        self.namespace_init: tuple[int, str] | None = None  # bubblewrap: (pid, start time) of its PID 1
         self.private = Path(tempfile.mkdtemp(prefix="cvgrade-client-"))  # never seen by the kernel
         self.log_path = self.private / "kernel.log"
 
-    # -- life cycle -------------------------------------------------------------------
-    def start(self) -> None:
-        from jupyter_client import BlockingKernelClient
-        from jupyter_client.connect import write_connection_file
+    @property
+    def bubblewrap(self) -> bool:
+        return self.mode == isolation.BUBBLEWRAP
 
-        box = self.sandbox.path
+    # -- life cycle -------------------------------------------------------------------
+    def _connection_files(self) -> Path:
+        """A fresh key and socket names: the kernel's file in the sandbox, the grader's here."""
         for stale in os.listdir(self.sandbox.control):
             if stale.startswith("k-"):
                 self.sandbox.remove_control(stale)
+        ports = {f"{name}_port": number for number, name in enumerate(CHANNELS, start=1)}
+        key = secrets.token_hex(32).encode()
         private_connection = self.private / "kernel.json"
-        write_connection_file(str(private_connection), transport="ipc", ip=str(self.sandbox.control / "k"))
-        self.sandbox.write_control("kernel.json", private_connection.read_bytes())
-        connection = self.sandbox.control / "kernel.json"
+        write_connection_file(str(private_connection), transport="ipc", ip=str(self.sandbox.control / "k"), key=key, **ports)  # fmt: skip
+        info = json.loads(private_connection.read_text())
+        info["ip"] = str(self.sandbox.inside_control / "k")
+        self.sandbox.write_control("kernel.json", json.dumps(info).encode(), mode=0o600)
+        return private_connection
+
+    def _environment(self, config: dict) -> dict[str, str]:
+        box = str(self.sandbox.inside)
+        env = {
+            "PATH": "/usr/bin:/bin", "HOME": box, "TMPDIR": f"{box}/tmp", "IPYTHONDIR": f"{box}/.ipython",
+            "MPLCONFIGDIR": f"{box}/tmp", "MPLBACKEND": "Agg", "XDG_CACHE_HOME": f"{box}/tmp",
+            "XDG_CONFIG_HOME": f"{box}/tmp", "JUPYTER_RUNTIME_DIR": f"{box}/.grading", "JUPYTER_PLATFORM_DIRS": "1",
+            "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "MALLOC_ARENA_MAX": "2",
+            "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1", "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+            "COURSE_GRADING": "1", "COURSE_OFFLINE": "1", "HTTP_PROXY": "http://127.0.0.1:9",
+            "HTTPS_PROXY": "http://127.0.0.1:9", "COURSE_GRADING_SANDBOX": json.dumps(config),
+        }  # fmt: skip
+        if not self.bubblewrap:  # inside bubblewrap the kernel's parent is PID 1: no parent polling
+            env["JPY_PARENT_PID"] = str(os.getpid())
+        return env
+
+    def start(self) -> None:
+        if self.bubblewrap:
+            isolation.prepare(self.sandbox)
+        private_connection = self._connection_files()
+        parent = str(self.sandbox.holder.parent)  # other sandboxes live beside this one
         config = {
-            "sandbox": str(box),
-            "read_only": read_only_folders(self.deny + [str(box.parent)]),
-            "deny": self.deny + [str(box.parent)],  # other sandboxes live beside this one
+            "sandbox": str(self.sandbox.inside),
+            "read_only": [] if self.bubblewrap else read_only_folders(self.deny + [parent]),
+            "deny": self.deny + [parent],
             "memory_bytes": self.limits.memory_mb * 1024 * 1024,
             "cpu_seconds": self.limits.cpu_seconds,
             "file_bytes": self.limits.file_mb * 1024 * 1024,
-            "mode": self.limits.sandbox,
-        }
-        env = {
-            "PATH": "/usr/bin:/bin",
-            "HOME": str(box),
-            "TMPDIR": str(box / "tmp"),
-            "IPYTHONDIR": str(box / ".ipython"),
-            "MPLCONFIGDIR": str(box / "tmp"),
-            "MPLBACKEND": "Agg",
-            "XDG_CACHE_HOME": str(box / "tmp"),
-            "XDG_CONFIG_HOME": str(box / "tmp"),
-            "JUPYTER_RUNTIME_DIR": str(self.sandbox.control),
-            "JUPYTER_PLATFORM_DIRS": "1",
-            "JPY_PARENT_PID": str(os.getpid()),
-            "OPENBLAS_NUM_THREADS": "1",
-            "OMP_NUM_THREADS": "1",
-            "MKL_NUM_THREADS": "1",
-            "MALLOC_ARENA_MAX": "2",
-            "LANG": "C.UTF-8",
-            "PYTHONDONTWRITEBYTECODE": "1",
-            "PYDEVD_DISABLE_FILE_VALIDATION": "1",
-            "COURSE_GRADING": "1",
-            "COURSE_OFFLINE": "1",
-            "HTTP_PROXY": "http://127.0.0.1:9",
-            "HTTPS_PROXY": "http://127.0.0.1:9",
-            "COURSE_GRADING_SANDBOX": json.dumps(config),
+            "processes": MAX_PROCESSES if self.bubblewrap else 0,
+            "mode": self.mode,
         }
         command = [
-            sys.executable, "-I", "-c", LAUNCHER_SOURCE, "-f", str(connection),
+            sys.executable, "-I", "-c", LAUNCHER_SOURCE, "-f", str(self.sandbox.inside_control / "kernel.json"),
             "--HistoryManager.enabled=False", "--IPKernelApp.capture_fd_output=False",
         ]  # fmt: skip
-        with open(self.log_path, "ab") as log:
-            self.proc = subprocess.Popen(
-                command, cwd=box, env=env, stdin=subprocess.DEVNULL, stdout=log,
-                stderr=subprocess.STDOUT, start_new_session=True, close_fds=True,
-            )  # fmt: skip
+        info_read = info_write = -1
+        if self.bubblewrap:
+            info_read, info_write = os.pipe()
+            bwrap = isolation.find_bwrap() or "bwrap"
+            command = isolation.launch_command(bwrap, self.sandbox, self.deny, command, info_write)
+        try:
+            with open(self.log_path, "ab") as log:
+                self.proc = subprocess.Popen(
+                    command, cwd=self.sandbox.path, env=self._environment(config), stdin=subprocess.DEVNULL,
+                    stdout=log, stderr=subprocess.STDOUT, start_new_session=True, close_fds=True,
+                    pass_fds=(info_write,) if self.bubblewrap else (),
+                )  # fmt: skip
+            if self.bubblewrap:
+                os.close(info_write)
+                info_write = -1
+                self.namespace_init = self._read_namespace_init(info_read)
+        finally:
+            for fd in (info_read, info_write):
+                if fd >= 0:
+                    os.close(fd)
         client = BlockingKernelClient(connection_file=str(private_connection))
         client.load_connection_file()
         client.start_channels(hb=False)
@@ -243,6 +199,24 @@ class KernelSession:
         self._wait_until_ready()
         with contextlib.suppress(ValueError, TypeError):
             self.applied = json.loads(self.sandbox.read_control("launcher.json", 4096) or b"{}")
+
+    def _read_namespace_init(self, fd: int) -> tuple[int, str] | None:
+        """bubblewrap's ``--info-fd`` report: the host PID of the sandbox's PID 1."""
+        data = b""
+        deadline = time.monotonic() + self.limits.startup_timeout
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([fd], [], [], 0.5)
+            if ready:
+                chunk = os.read(fd, 4096)
+                if not chunk:
+                    break
+                data += chunk
+                with contextlib.suppress(ValueError, KeyError):
+                    pid = int(json.loads(data)["child-pid"])
+                    return pid, isolation.start_time(pid)
+            elif self.proc.poll() is not None:
+                break
+        return None
 
     def _wait_until_ready(self) -> None:
         deadline = time.monotonic() + self.limits.startup_timeout
@@ -277,6 +251,16 @@ class KernelSession:
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
+    def interrupt(self) -> None:
+        """Ask the kernel to stop what it runs (a SIGINT; under bubblewrap the kernel sends it
+        to itself when asked on its control channel)."""
+        if not self.bubblewrap:
+            with contextlib.suppress(OSError):
+                os.kill(self.proc.pid, signal.SIGINT)
+            return
+        with contextlib.suppress(Exception):  # the kernel may be gone; the grace period decides
+            self.client.control_channel.send(self.client.session.msg("interrupt_request", {}))
+
     def kill(self) -> None:
         """Kill the kernel and everything it started."""
         if self.client is not None:
@@ -284,11 +268,31 @@ class KernelSession:
                 self.client.stop_channels()
             self.client = None
         if self.proc is not None:
-            with contextlib.suppress(OSError):
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.proc.wait(timeout=10)
-            _descendants_reaped(self.proc.pid)
+            if self.namespace_init is not None:
+                # PID 1 of the sandbox: when it dies, the kernel kills every process in its
+                # namespace, and bubblewrap exits (reaping it) once they are all gone.
+                pid, started = self.namespace_init
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
+                try:
+                    self.proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    with contextlib.suppress(OSError):
+                        os.killpg(self.proc.pid, signal.SIGKILL)
+                    self.proc.wait()
+                deadline = time.monotonic() + 10
+                while time.monotonic() < deadline:
+                    with contextlib.suppress(ChildProcessError):
+                        os.waitpid(pid, os.WNOHANG)  # ours to reap (a subreaper) if bubblewrap exited first
+                    if isolation.process_gone(pid, started):
+                        break
+                    time.sleep(0.01)
+            else:
+                with contextlib.suppress(OSError):
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    self.proc.wait(timeout=10)
+                _descendants_reaped(self.proc.pid)
             self.proc = None
         shutil.rmtree(self.private, ignore_errors=True)
 
@@ -333,8 +337,7 @@ class KernelSession:
                 break
             if now > deadline:
                 if not interrupted:
-                    with contextlib.suppress(OSError):
-                        os.kill(self.proc.pid, signal.SIGINT)
+                    self.interrupt()
                     interrupted = True
                     result.status = "timeout"
                     deadline = now + self.limits.interrupt_grace

@@ -81,11 +81,18 @@ def _read_cells(data: bytes, pre: Preflight) -> list[dict] | None:
     except ValueError as error:
         pre.fail(f"the notebook is not valid JSON ({error}); open it in Jupyter, save it, resubmit")
         return None
-    if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
+    if not isinstance(nb, dict):
         pre.fail("the file is JSON but not a Jupyter notebook (it has no list of cells)")
         return None
-    if nb.get("nbformat") != 4:
-        pre.fail(f"the notebook has format version {nb.get('nbformat')!r}; version 4 is needed")
+    version = nb.get("nbformat")
+    if isinstance(version, int) and not isinstance(version, bool) and version != 4:
+        pre.fail(
+            f"the notebook has format version {version}; version 4 is needed "
+            "(open it in a current Jupyter, save it, and hand it in again)"
+        )
+        return None
+    if not isinstance(nb.get("cells"), list) or version != 4:
+        pre.fail("the file is JSON but not a Jupyter notebook (it has no list of cells)")
         return None
     if len(nb["cells"]) > MAX_CELLS:
         pre.fail(f"the notebook has {len(nb['cells'])} cells, more than {MAX_CELLS}")

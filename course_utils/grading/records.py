@@ -18,8 +18,10 @@ import warnings
 from datetime import datetime, timezone
 from pathlib import Path
 
+from .assignment import load_spec
 from .config import GradingPaths, open_gradebook
 from .grader import ERROR, PREFLIGHT_FAILED, SCORED_STATUSES, GradingResult
+from .isolation import is_weaker
 
 IN_PROGRESS = "grading"
 STATUS_TEXT = {
@@ -110,8 +112,6 @@ def save(paths: GradingPaths, result: GradingResult, run_id: str, submission: di
 
 def export_rows(paths: GradingPaths, assignment: str) -> list[dict]:
     """One row per student: status, score (only when trustworthy), per-test scores, notes."""
-    from .assignment import load_spec
-
     spec = load_spec(assignment, paths)
     tests = [c.grade_id for c in spec.tests]
     records = read_records(paths, assignment)
@@ -138,6 +138,8 @@ def export_rows(paths: GradingPaths, assignment: str) -> list[dict]:
             continue
         status = record.get("status", "inconsistent")
         notes = [record.get("reason", "")] + record.get("incidents", []) + record.get("warnings", [])
+        if status in SCORED_STATUSES and is_weaker(record.get("sandbox", "")):
+            notes.append(f"weaker isolation: graded without bubblewrap ({record['sandbox']})")
         if status == IN_PROGRESS:
             status = "incomplete"
         elif status in SCORED_STATUSES:

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import re
 import shutil
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from nbgrader.preprocessors import ClearSolutions
-from traitlets import Dict
+import nbformat
+from nbgrader.apps import NbGraderAPI
 
-from .config import GradingPaths
+from .assignment import load_spec
+from .config import GradingPaths, Limits, open_gradebook
+from .grader import GRADED, grade_files
+from .kernel import become_subreaper
+from .preprocessors import nbgrader_config
 
-STUB_MESSAGE = (
-    "{function} is not written yet: delete this line and write your code here, "
-    "then run the tests below."
-)
-_DEF = re.compile(r"^\s*def\s+([A-Za-z_]\w*)\s*\(")
 CHECKS_SOURCE = Path(__file__).with_name("checks.py")
 CHECKS_FILE = "checks.py"
 MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
@@ -25,33 +23,6 @@ MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN T
 
 class ReleaseError(RuntimeError):
     """The assignment could not be released, or its student copy is not safe to hand out."""
-
-
-class HintedClearSolutions(ClearSolutions):
-    """nbgrader's ClearSolutions, with stubs that name the function the student must write."""
-
-    code_stub = Dict(
-        {"python": f'raise NotImplementedError("{STUB_MESSAGE}")'},
-        help="The code that replaces a solution; {function} becomes the enclosing function's name.",
-    ).tag(config=True)
-
-    def _replace_solution_region(self, cell, language):  # noqa: ANN001 - nbgrader's signature
-        replaced = super()._replace_solution_region(cell, language)
-        if replaced and "{function}" in cell.source:
-            lines, function = cell.source.split("\n"), "this answer"
-            for i, line in enumerate(lines):
-                match = _DEF.match(line)
-                if match:
-                    function = f"{match.group(1)}()"
-                lines[i] = line.replace("{function}", function)
-            cell.source = "\n".join(lines)
-        return replaced
-
-    def preprocess_cell(self, cell, resources, cell_index):  # noqa: ANN001 - nbgrader's signature
-        cell, resources = super().preprocess_cell(cell, resources, cell_index)
-        if "{function}" in cell.source:  # a whole-cell solution (no BEGIN/END region)
-            cell.source = cell.source.replace("{function}", "this answer")
-        return cell, resources
 
 
 @dataclass(frozen=True)
@@ -78,8 +49,6 @@ def source_folder(paths: GradingPaths, assignment: str) -> Path:
 
 def _check_student_copy(notebook: Path, source: Path) -> None:
     """Refuse a student copy that leaks solutions or hidden tests."""
-    import nbformat
-
     released = nbformat.read(notebook, as_version=4)
     text = "\n".join(cell.source for cell in released.cells)
     leaked = [marker for marker in MARKERS if marker in text]
@@ -110,10 +79,6 @@ def release(assignment: str, paths: GradingPaths | None = None, due: str | None 
     ``due`` (e.g. ``"2025-03-14 23:59:00 Europe/Berlin"``) is stored as the assignment's
     due date; submissions with a later ``timestamp.txt`` count as late.
     """
-    from nbgrader.apps import NbGraderAPI
-
-    from .config import nbgrader_config, open_gradebook
-
     paths = paths or GradingPaths.default()
     source = source_folder(paths, assignment)
     paths.build_dir.mkdir(parents=True, exist_ok=True)
@@ -144,15 +109,10 @@ def release(assignment: str, paths: GradingPaths | None = None, due: str | None 
     return Release(assignment, folder, zip_path, notebook, max_score)
 
 
-def self_check(assignment: str, paths: GradingPaths | None = None, limits=None) -> list[str]:  # noqa: ANN001
+def self_check(assignment: str, paths: GradingPaths | None = None, limits: Limits | None = None) -> list[str]:
     """Grade the solution (must score full marks) and the student copy (must score 0 and
     fail only with the stubs' NotImplementedError). Returns a line per check; raises
     ReleaseError if one fails."""
-    from .assignment import load_spec
-    from .config import Limits
-    from .grader import GRADED, grade_files
-    from .kernel import become_subreaper
-
     paths = paths or GradingPaths.default()
     limits = limits or Limits()
     become_subreaper()

@@ -321,13 +321,18 @@ def hostile_cases(b: Builder, secrets: dict[str, str]) -> list[Case]:
         "    return namespace['equalize_histogram'](image)\n")})  # fmt: skip
     probes = [secrets["source"], secrets["gradebook"], secrets["other_student"], secrets["release_helper"],
               "/proc/1/environ", f"/proc/{secrets.get('grader_pid', 1)}/cwd/pyproject.toml"]  # fmt: skip
-    insert_code(thief, "setup", (
+    insert_code(thief, "setup", (  # under bubblewrap /proc/1 is the sandbox's own first process
         "import os\n\n"
         f"for path in {probes!r}:\n    try:\n        with open(path, 'rb') as handle:\n"
-        "            print('LEAK', path, len(handle.read(64)))\n    except OSError as error:\n"
-        "        print('blocked', type(error).__name__)\n"
+        "            data = handle.read(4096)\n"
+        "        own = path.startswith('/proc/') and b'COURSE_GRADING_SANDBOX' in data\n"
+        "        print('blocked (the sandbox itself)' if own else 'LEAK', path, len(data))\n"
+        "    except OSError as error:\n        print('blocked', type(error).__name__)\n"
         f"for folder in {[str(Path(secrets['source']).parent), '/tmp']!r}:\n    try:\n"
-        "        print('LEAK listing', folder, os.listdir(folder)[:3])\n    except OSError as error:\n"
+        "        names = os.listdir(folder)\n"  # under bubblewrap /tmp is the sandbox's own
+        "        own = folder == '/tmp' and not any(n.startswith(('cvgrade', 'pytest', 'grading-tests')) for n in names)\n"
+        "        print('blocked listing (the sandbox itself)' if own else 'LEAK listing', folder, names[:3])\n"
+        "    except OSError as error:\n"
         "        print('blocked listing', type(error).__name__)"))
     cases.append(Case("reads_instructor_files", {NOTEBOOK: dump(thief)}, None, lost={"equalize_histogram": "all"}))
 
@@ -374,6 +379,9 @@ def hostile_cases(b: Builder, secrets: dict[str, str]) -> list[Case]:
 
     cases.append(Case("invalid_json", {NOTEBOOK: b'{"cells": [{"cell_type": "code", '}, None, "preflight_failed"))
     cases.append(Case("not_a_notebook", {NOTEBOOK: b"[1, 2, 3]"}, None, "preflight_failed"))
+    version3 = {"nbformat": 3, "nbformat_minor": 0, "metadata": {}, "worksheets": [{"cells": [
+        {"cell_type": "code", "input": "x = 1", "language": "python", "outputs": [], "metadata": {}}]}]}  # fmt: skip
+    cases.append(Case("nbformat_v3", {NOTEBOOK: json.dumps(version3).encode()}, None, "preflight_failed"))
     cases.append(Case("wrong_name", {"hw1.ipynb": dump(nb())}, None, "preflight_failed"))
     cases.append(Case("corrupt_zip", {"(raw)": b"PK\x03\x04 this is not really a zip"}, None, "preflight_failed",
                       layout="raw-zip"))  # fmt: skip
