@@ -23,4 +23,4 @@ c.CourseDirectory.feedback_directory = os.path.join(_build, "feedback")
 c.CourseDirectory.solution_directory = os.path.join(_build, "solution")
 c.CourseDirectory.source_with_tests_directory = os.path.join(_build, "source_with_tests")
 c.CourseDirectory.db_url = "sqlite:///" + os.path.join(_build, "gradebook.db")
-c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".*", "grading.toml"]
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".*", "grading.toml", "answer_key.toml"]

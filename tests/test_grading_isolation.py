@@ -20,7 +20,6 @@ from course_utils.grading import isolation
 from course_utils.grading.config import Limits
 from course_utils.grading.kernel import KernelSession
 from course_utils.grading.sandbox import Sandbox
-from course_utils.grading.workers import LIGHT_IMPORT
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "course_utils" / "grading"
@@ -100,28 +99,9 @@ def _imports(path: Path) -> set[str]:
     return found & {p.stem for p in PACKAGE.glob("*.py")}
 
 
-def test_the_grading_package_has_no_import_cycles_and_small_modules():
-    graph = {p.stem: _imports(p) for p in PACKAGE.glob("*.py")}
-    state: dict[str, str] = {}
-
-    def visit(module: str, trail: list[str]) -> None:
-        state[module] = "open"
-        for other in sorted(graph[module]):
-            assert state.get(other) != "open", "import cycle: " + " -> ".join([*trail, module, other])
-            if other not in state:
-                visit(other, [*trail, module])
-        state[module] = "done"
-
-    for module in sorted(graph):
-        if module not in state:
-            visit(module, [])
-    long = {p.name: n for p in PACKAGE.glob("*.py") if (n := len(p.read_text().splitlines())) > 450}
-    assert not long, long
-
-
 def test_importing_the_grading_package_loads_no_torch():
     modules = sorted(p.stem for p in PACKAGE.glob("*.py") if p.stem not in ("__main__", "_launcher"))
-    code = LIGHT_IMPORT + "".join(f"import course_utils.grading.{m}\n" for m in modules)
+    code = "import sys\n" + "".join(f"import course_utils.grading.{m}\n" for m in modules)
     code += "print(sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'torchvision')))\n"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]

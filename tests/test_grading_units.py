@@ -69,7 +69,7 @@ def test_assignment_limits_reject_bad_settings_with_the_file_name(tmp_path, text
 
 def test_grading_settings_are_not_released_to_students():
     paths = GradingPaths(ROOT, ROOT / "notebooks" / "homework", ROOT / "build" / "grading")
-    assert "grading.toml" in nbgrader_config(paths).CourseDirectory.ignore
+    assert {"grading.toml", "answer_key.toml"} <= set(nbgrader_config(paths).CourseDirectory.ignore)
 
 
 def test_nbgrader_config_file_matches_the_package_settings():
@@ -99,7 +99,7 @@ def test_release_makes_a_student_copy_without_solutions_or_hidden_tests(course):
     assert "".join(student["cells"][0]["source"]).startswith("# Homework 1 · Image basics")
     assert made.max_score == 20
     with zipfile.ZipFile(made.zip_path) as archive:
-        assert sorted(archive.namelist()) == [f"{ASSIGNMENT}/hw1_helpers.py", f"{ASSIGNMENT}/{NOTEBOOK}"]
+        assert sorted(archive.namelist()) == [f"{ASSIGNMENT}/checks.py", f"{ASSIGNMENT}/hw1_helpers.py", f"{ASSIGNMENT}/{NOTEBOOK}"]
 
 
 def test_the_gradebook_keeps_the_hidden_tests_and_points(course):
@@ -112,7 +112,7 @@ def test_the_gradebook_keeps_the_hidden_tests_and_points(course):
     assert spec.functions == ("quantize", "rgb_to_hsv", "bayer_mosaic", "demosaic_bilinear", "correlate2d",
                               "equalize_histogram")  # fmt: skip
     assert [c.grade_id for c in spec.setup_cells] == ["setup"]
-    assert spec.helper_files.keys() == {"hw1_helpers.py"}
+    assert spec.helper_files.keys() == {"checks.py", "hw1_helpers.py"}  # both tamper-checked
     assert spec.duedate.startswith("2025-03-14T23:59")
     assert any("_reference_demosaic" in line for line in spec.hidden_lines)
 

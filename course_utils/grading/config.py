@@ -30,6 +30,7 @@ BUILD_ENV = "COURSE_GRADING_BUILD"
 SOURCE_SUBDIR = Path("notebooks") / "homework"
 BUILD_SUBDIR = Path("build") / "grading"
 SETTINGS_FILE = "grading.toml"  # optional, next to an assignment's source notebook; not released
+ANSWER_KEY_FILE = "answer_key.toml"  # the instructor's common mistakes and their points; not released
 
 
 def default_root() -> Path:

@@ -26,7 +26,7 @@ from nbgrader.preprocessors import (
 from traitlets import Dict
 from traitlets.config import Config
 
-from .config import SETTINGS_FILE, GradingPaths, ensure_nbgrader_tools
+from .config import ANSWER_KEY_FILE, SETTINGS_FILE, GradingPaths, ensure_nbgrader_tools
 
 STUB_MESSAGE = (
     "{function} is not written yet: delete this line and write your code here, "
@@ -83,7 +83,7 @@ def nbgrader_config(paths: GradingPaths, config: Config | None = None) -> Config
     c.CourseDirectory.solution_directory = str(paths.build_dir / "solution")
     c.CourseDirectory.source_with_tests_directory = str(paths.build_dir / "source_with_tests")
     c.CourseDirectory.db_url = paths.db_url
-    c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".*", SETTINGS_FILE]
+    c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".*", SETTINGS_FILE, ANSWER_KEY_FILE]
     c.GenerateAssignment.preprocessors = list(STUDENT_COPY_PREPROCESSORS)
     # Feedback pages show student-written text: strip scripts and raw HTML from it.
     c.HTMLExporter.sanitize_html = True

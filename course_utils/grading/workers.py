@@ -20,17 +20,8 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from typing import Any
 
-# Imports course_utils.grading without running course_utils/__init__.py (which loads PyTorch).
-LIGHT_IMPORT = (
-    "import importlib.util, sys, types\n"
-    "spec = importlib.util.find_spec('course_utils')\n"
-    "if 'course_utils' not in sys.modules:\n"
-    "    package = types.ModuleType('course_utils')\n"
-    "    package.__path__ = list(spec.submodule_search_locations)\n"
-    "    package.__file__ = spec.origin\n"
-    "    sys.modules['course_utils'] = package\n"
-)
-BOOTSTRAP = LIGHT_IMPORT + "from course_utils.grading.workers import serve\nserve()\n"
+# course_utils loads nothing heavy until a name is used, so a worker starts without PyTorch.
+BOOTSTRAP = "from course_utils.grading.workers import serve\nserve()\n"
 
 
 def _write(stream, obj: Any) -> None:  # noqa: ANN001
