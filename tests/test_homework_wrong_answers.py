@@ -14,8 +14,10 @@ from pathlib import Path
 import pytest
 from grading_fixtures.wrong_answers import WrongAnswer, assignments, wrong_answers
 
+from course_utils.grading.answer_key import load_answer_key
 from course_utils.grading.batch import grade_batch
 from course_utils.grading.config import GradingOptions, GradingPaths, assignment_limits
+from course_utils.grading.feedback import generate
 from course_utils.grading.records import export_rows
 from course_utils.grading.release import release
 
@@ -73,7 +75,7 @@ def graded(request, tmp_path_factory):
     report = grade_batch(assignment, folder, paths, options, log=lambda line: None)
     print(f"\n[{assignment}] {len(cases)} submissions: {report.summary()}")
     rows = {row["student_id"]: row for row in export_rows(paths, assignment)}
-    return assignment, source, cases, rows
+    return assignment, source, cases, rows, paths
 
 
 def test_there_are_wrong_answers_for_every_assignment():
@@ -82,14 +84,14 @@ def test_there_are_wrong_answers_for_every_assignment():
 
 
 def test_every_test_cell_rejects_some_wrong_answer(graded):
-    assignment, source, cases, _ = graded
+    assignment, source, cases, _, _ = graded
     caught = set().union(*(case.fails for case in cases))
     uncovered = sorted(set(_test_points(source)) - caught)
     assert not uncovered, f"{assignment}: test cells that no wrong answer is shown to fail: {uncovered}"
 
 
 def test_wrong_answers_lose_exactly_the_points_of_the_tests_that_catch_them(graded):
-    assignment, source, cases, rows = graded
+    assignment, source, cases, rows, _ = graded
     points = _test_points(source)
     problems = []
     for case in cases:
@@ -100,3 +102,18 @@ def test_wrong_answers_lose_exactly_the_points_of_the_tests_that_catch_them(grad
             diff = {t: (got[t], expected[t]) for t in points if got[t] != expected[t]}
             problems.append(f"{case.name} ({case.about}): {row['status']}; got/expected {diff} {row['notes'][:200]}")
     assert not problems, f"{assignment}:\n" + "\n".join(problems)
+
+
+def test_the_answer_key_names_each_wrong_answer_and_its_feedback_page_does_too(graded):
+    assignment, source, cases, _, paths = graded
+    key = {m.name: m for m in load_answer_key(HOMEWORK / assignment, set(_test_points(source)))}
+    assert key, f"{assignment} has no answer_key.toml"
+    wrong = [case for case in cases if case.fails]
+    unnamed = sorted({case.about for case in wrong} - set(key))
+    assert not unnamed, f"{assignment}: mistakes missing from the answer key: {unnamed}"
+    report = generate(assignment, paths, students=[case.name for case in cases])
+    assert not report.problems, report.problems
+    for case in wrong:
+        page = report.pages[case.name].read_text()
+        assert "What the grader recognised" in page and case.about in page, f"{case.name}: mistake not named"
+    assert "What the grader recognised" not in report.pages["solution"].read_text()

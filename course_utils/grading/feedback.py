@@ -13,6 +13,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .answer_key import Mistake, load_answer_key, recognise
 from .assignment import load_spec
 from .config import GradingPaths
 from .grader import SCORED_STATUSES
@@ -43,6 +44,25 @@ def _not_graded_page(assignment: str, record: dict) -> str:
     )
 
 
+def _mistakes_section(found: list[Mistake]) -> str:
+    items = "".join(
+        f"<li><b>{html.escape(m.name)}</b> (costs {m.points:g} point{'s' if m.points != 1 else ''})"
+        + (f": {html.escape(m.advice)}" if m.advice else "") + "</li>"
+        for m in found
+    )
+    return (
+        "<div id='recognised-mistakes' style='border:2px solid #c60;padding:.5em 1em;margin:1em'>"
+        f"<h3>What the grader recognised</h3><ul>{items}</ul></div>"
+    )
+
+
+def _add_mistakes(page: Path, found: list[Mistake]) -> None:
+    text = page.read_text(errors="replace")
+    section = _mistakes_section(found)
+    at = text.find("</body>")
+    page.write_text(text[:at] + section + text[at:] if at >= 0 else text + section)
+
+
 def generate(assignment: str, paths: GradingPaths | None = None, students: list[str] | None = None) -> FeedbackReport:
     """Write one feedback page per student with a record; returns where they are."""
     from nbgrader.apps import NbGraderAPI
@@ -50,6 +70,7 @@ def generate(assignment: str, paths: GradingPaths | None = None, students: list[
     paths = paths or GradingPaths.default()
     spec = load_spec(assignment, paths)
     secret = spec.hidden_lines
+    mistakes = load_answer_key(paths.source_dir / assignment, set(spec.graded))
     api = NbGraderAPI(config=nbgrader_config(paths))
     report = FeedbackReport()
     for student, record in sorted(read_records(paths, assignment).items()):
@@ -62,6 +83,9 @@ def generate(assignment: str, paths: GradingPaths | None = None, students: list[
             if not outcome.get("success") or not page.is_file():
                 report.problems[student] = str(outcome.get("error") or outcome.get("log"))[-2000:]
                 continue
+            found = recognise(mistakes, record.get("tests", {}))
+            if found:
+                _add_mistakes(page, found)
         else:
             folder.mkdir(parents=True, exist_ok=True)
             page.write_text(_not_graded_page(assignment, record))

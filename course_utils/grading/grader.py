@@ -55,6 +55,7 @@ class ScoredTest:
     hidden: bool
     message: str = ""  # for visible tests: what was expected and what came back
     seconds: float = 0.0
+    detail: str = ""  # the failure itself, hidden tests too: for the instructor's record only
 
 
 @dataclass
@@ -236,6 +237,8 @@ class NotebookRun:
                 failure = error
         result = ScoredTest(ref.grade_id, ref.points, 0.0 if failure else ref.points, ref.hidden)
         result.seconds = time.monotonic() - start
+        if failure is not None:
+            result.detail = f"{type(failure).__name__}: {failure}"[:3000]
         outputs: list[dict] = []
         if ref.hidden:
             if failure is None:
