@@ -1,10 +1,14 @@
 """Helpers for homework 3 (provided by the course; do not change this file).
 
-- ``check_array``, ``check_number`` and ``check_raises``: what the test cells use; a
-  failing check says what was expected and what came back.
+- ``check_array``, ``check_raises`` and ``check_scalar``: what the test cells use (from
+  the course's ``checks.py``); a failing check says what was expected and what came back.
 - ``make_digits``: a small synthetic data set of handwritten-looking digits (20 x 20
   gray images, 10 classes), the same every time for the same seed.
+- ``build_model``, ``get_weights`` and ``set_weights``: a PyTorch model from an
+  architecture written as a list of tuples, and its weights as NumPy arrays (part 5).
 - ``count_parameters``: the size of a PyTorch model.
+- ``measure_training``: what the tests of part 5 use: they time your training with
+  their own clock, against a reference training timed on the same machine.
 - ``show_images``: to look at images.
 """
 
@@ -12,71 +16,40 @@ from __future__ import annotations
 
 import functools
 import os
+import time
+from dataclasses import dataclass
 
 import numpy as np
 
+__all__ = [
+    "MAX_PARAMETERS",
+    "REQUIRED_ACCURACY",
+    "TIME_BUDGET_RATIO",
+    "build_model",
+    "check_array",
+    "check_raises",
+    "check_scalar",
+    "count_parameters",
+    "get_weights",
+    "make_digits",
+    "measure_training",
+    "set_weights",
+    "show_images",
+    "warm_up",
+]
+
 GRADING_ENV = "COURSE_GRADING"  # set while the homework is graded: figures are skipped
 IMAGE_SIZE = 20
-TIME_BUDGET_SECONDS = 30.0  # training must finish within this time (one CPU thread)
 REQUIRED_ACCURACY = 0.90  # test accuracy the trained CNN must reach
 MAX_PARAMETERS = 50_000  # "small": at most this many parameters
+TIME_BUDGET_RATIO = 10.0  # training may take this many times the reference training
+REFERENCE_ARCHITECTURE = [("conv", 8, 3), ("relu",), ("maxpool", 2), ("flatten",), ("linear", 10)]
+REFERENCE_EPOCHS = 6
 
-
-def _describe(value: object) -> str:
-    if isinstance(value, np.ndarray):
-        return f"an array of shape {value.shape} and dtype {value.dtype}"
-    return f"{type(value).__name__} {value!r}"[:200]
-
-
-def check_array(name: str, got: object, expected: object, atol: float = 0.0, rtol: float = 0.0) -> None:
-    """Raise AssertionError, saying what differs, unless ``got`` matches ``expected``.
-
-    Shapes must be equal; values may differ by at most ``atol + rtol * |expected|``.
-    """
-    expected = np.asarray(expected)
-    if not isinstance(got, np.ndarray):
-        raise AssertionError(f"{name}: expected a numpy array, got {_describe(got)}")
-    if got.shape != expected.shape:
-        raise AssertionError(f"{name}: expected shape {expected.shape}, got {got.shape}")
-    if got.dtype.kind not in "biuf":
-        raise AssertionError(f"{name}: expected numbers, got dtype {got.dtype}")
-    e, g = expected.astype(np.float64), got.astype(np.float64)
-    wrong = ~(np.abs(g - e) <= atol + rtol * np.abs(e))  # NaN counts as wrong
-    if wrong.any():
-        where = tuple(int(i) for i in np.argwhere(wrong)[0])
-        allowed = f"{atol:g}" + (f" + {rtol:g} * |expected|" if rtol else "")
-        message = (
-            f"{name}: {int(wrong.sum())} of {wrong.size} values are wrong"
-            + (f" (allowed difference {allowed})" if atol or rtol else "")
-            + f"; first at index {list(where)}: expected {expected[where]!r}, got {got[where]!r}"
-        )
-        if expected.size <= 48:
-            message += f"\nexpected:\n{expected}\ngot:\n{got}"
-        raise AssertionError(message)
-
-
-def check_number(name: str, got: object, expected: float, atol: float = 1e-9) -> None:
-    """Raise AssertionError unless ``got`` is a real number within ``atol`` of ``expected``."""
-    if isinstance(got, (bool, np.bool_)) or not isinstance(got, (int, float, np.integer, np.floating)):
-        raise AssertionError(f"{name}: expected a number, got {_describe(got)}")
-    if not abs(float(got) - expected) <= atol:
-        raise AssertionError(f"{name}: expected {expected!r}, got {float(got)!r}")
-
-
-def check_raises(error: type[BaseException], function, *args) -> None:
-    """Raise AssertionError unless ``function(*args)`` raises ``error``."""
-    shown = ", ".join(_describe(a) if isinstance(a, np.ndarray) else repr(a) for a in args)
-    call = f"{getattr(function, '__name__', 'function')}({shown})"
-    try:
-        function(*args)
-    except error:
-        return
-    except Exception as other:
-        raise AssertionError(
-            f"{call}: expected {error.__name__}, got {type(other).__name__}: {other}"
-        ) from other
-    raise AssertionError(f"{call}: expected {error.__name__}, but it returned normally")
-
+try:  # a released assignment: checks.py is shipped beside this file
+    from checks import check_array, check_raises, check_scalar
+except ModuleNotFoundError:  # the instructor's source folder, inside the course
+    from course_utils.grading.checks import check_array, check_raises, check_scalar
 
 # Digits as strokes between the points of a 2 x 3 grid (x, y), like a seven-segment
 # display with a few diagonals: (0, 0) top left, (1, 0) top right, ..., (1, 2) bottom right.
@@ -140,6 +113,146 @@ def make_digits(n: int, seed: int, noise: float = 0.15) -> tuple[np.ndarray, np.
 def count_parameters(model) -> int:  # noqa: ANN001 - a torch.nn.Module
     """Number of trainable parameters of a PyTorch model."""
     return int(sum(p.numel() for p in model.parameters() if p.requires_grad))
+
+
+_LAYER_ARGUMENTS = {"conv": 2, "relu": 0, "maxpool": 1, "avgpool": 1, "batchnorm": 0, "dropout": 1,
+                    "flatten": 0, "linear": 1}  # fmt: skip
+
+
+def build_model(architecture, input_shape=(1, IMAGE_SIZE, IMAGE_SIZE)):  # noqa: ANN001, ANN201
+    """A ``torch.nn.Sequential`` built from a list of layer descriptions.
+
+    Each layer is a tuple: ``("conv", out_channels, kernel_size)`` (stride 1, zero padding
+    ``kernel_size // 2``), ``("relu",)``, ``("maxpool", size)`` and ``("avgpool", size)``
+    (stride = size), ``("batchnorm",)`` (2-D before ``flatten``, 1-D after),
+    ``("dropout", p)``, ``("flatten",)``, ``("linear", out_features)``. Input channels and
+    features are worked out from ``input_shape``. Raises ValueError for anything else.
+    """
+    import torch
+    from torch import nn
+
+    if not isinstance(architecture, (list, tuple)) or not architecture:
+        raise ValueError(f"an architecture is a non-empty list of tuples, not {type(architecture).__name__}")
+    layers, shape = [], tuple(input_shape)
+    for number, layer in enumerate(architecture):
+        if not isinstance(layer, (list, tuple)) or not layer or layer[0] not in _LAYER_ARGUMENTS:
+            raise ValueError(f"layer {number}: {layer!r} is not one of {sorted(_LAYER_ARGUMENTS)}")
+        kind, args = layer[0], tuple(layer[1:])
+        if len(args) != _LAYER_ARGUMENTS[kind]:
+            raise ValueError(f"layer {number}: {kind!r} takes {_LAYER_ARGUMENTS[kind]} numbers, got {args!r}")
+        if kind == "dropout":
+            if not 0 <= float(args[0]) < 1:
+                raise ValueError(f"layer {number}: dropout probability {args[0]!r} is not in [0, 1)")
+        elif any(isinstance(a, bool) or int(a) != a or int(a) < 1 for a in args):
+            raise ValueError(f"layer {number}: {kind!r} needs positive whole numbers, got {args!r}")
+        flat = len(shape) == 1
+        if kind in ("conv", "maxpool", "avgpool") and flat:
+            raise ValueError(f"layer {number}: {kind!r} after 'flatten'")
+        if kind == "linear" and not flat:
+            raise ValueError(f"layer {number}: 'linear' needs 'flatten' before it")
+        if kind == "conv":
+            out_channels, k = int(args[0]), int(args[1])
+            layers.append(nn.Conv2d(shape[0], out_channels, k, padding=k // 2))
+        elif kind == "relu":
+            layers.append(nn.ReLU())
+        elif kind in ("maxpool", "avgpool"):
+            size = int(args[0])
+            layers.append(nn.MaxPool2d(size) if kind == "maxpool" else nn.AvgPool2d(size))
+        elif kind == "batchnorm":
+            layers.append(nn.BatchNorm1d(shape[0]) if flat else nn.BatchNorm2d(shape[0]))
+        elif kind == "dropout":
+            layers.append(nn.Dropout(float(args[0])))
+        elif kind == "flatten":
+            layers.append(nn.Flatten())
+        else:
+            layers.append(nn.Linear(shape[0], int(args[0])))
+        with torch.no_grad():
+            probe = nn.Sequential(*layers).eval()(torch.zeros(2, *input_shape))
+        shape = tuple(probe.shape[1:])
+        if 0 in shape:
+            raise ValueError(f"layer {number}: {kind!r} leaves an empty output of shape {shape}")
+    return nn.Sequential(*layers)
+
+
+def get_weights(model) -> list[np.ndarray]:  # noqa: ANN001 - a torch.nn.Module
+    """The model's weights and buffers (its ``state_dict``), in order, as NumPy arrays."""
+    return [value.detach().cpu().numpy().copy() for value in model.state_dict().values()]
+
+
+def set_weights(model, weights) -> None:  # noqa: ANN001
+    """Load ``get_weights``' list into a model of the same architecture (ValueError if it does not fit)."""
+    import torch
+
+    state = model.state_dict()
+    if not isinstance(weights, (list, tuple)) or len(weights) != len(state):
+        count = len(weights) if isinstance(weights, (list, tuple)) else type(weights).__name__
+        raise ValueError(f"the model has {len(state)} weight arrays, got {count}")
+    loaded = {}
+    for (name, value), array in zip(state.items(), weights, strict=True):
+        array = np.asarray(array)
+        if tuple(array.shape) != tuple(value.shape):
+            raise ValueError(f"weights for {name}: expected shape {tuple(value.shape)}, got {array.shape}")
+        loaded[name] = torch.as_tensor(array, dtype=value.dtype)
+    model.load_state_dict(loaded)
+
+
+def _reference_training(images: np.ndarray, labels: np.ndarray) -> list[np.ndarray]:
+    """The course's reference: a tiny CNN, Adam, mini-batches of 64, REFERENCE_EPOCHS epochs."""
+    import torch
+    from torch.nn import functional as F
+
+    torch.manual_seed(0)
+    model = build_model(REFERENCE_ARCHITECTURE)
+    x, y = torch.as_tensor(images, dtype=torch.float32), torch.as_tensor(labels, dtype=torch.int64)
+    optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
+    model.train()
+    for _ in range(REFERENCE_EPOCHS):
+        order = torch.randperm(len(x))
+        for start in range(0, len(x), 64):
+            batch = order[start : start + 64]
+            loss = F.cross_entropy(model(x[batch]), y[batch])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+    return get_weights(model)
+
+
+def warm_up() -> None:
+    """A few training steps of the reference model: PyTorch's first steps in a fresh
+    process are slow (it prepares its kernels), and that should count for no one."""
+    images, labels = make_digits(128, seed=99)
+    _reference_training(images, labels)
+
+
+@dataclass
+class Training:
+    """What the tests measured: the returned weights and two times on the same machine."""
+
+    weights: list
+    seconds: float  # the call to the student's training function
+    reference_seconds: float  # the reference training, timed the same way
+
+    @property
+    def budget(self) -> float:
+        return TIME_BUDGET_RATIO * self.reference_seconds
+
+
+def measure_training(train_function, images: np.ndarray, labels: np.ndarray) -> Training:  # noqa: ANN001
+    """Time ``train_function(images, labels)`` and the reference training with this
+    process's clock (the best of two reference runs, so a busy moment does not shrink the
+    budget), and check that the function returned a list of arrays."""
+    reference = []
+    for _ in range(2):
+        start = time.perf_counter()
+        _reference_training(images, labels)
+        reference.append(time.perf_counter() - start)
+    start = time.perf_counter()
+    weights = train_function(images, labels)
+    seconds = time.perf_counter() - start
+    if not isinstance(weights, (list, tuple)) or not all(isinstance(w, np.ndarray) for w in weights):
+        raise AssertionError(f"train_cnn must return a list of NumPy arrays (get_weights(model)), "
+                             f"got {type(weights).__name__}")  # fmt: skip
+    return Training(list(weights), seconds, min(reference))
 
 
 def show_images(images, titles=None, columns: int = 10) -> None:

@@ -1,7 +1,9 @@
 """Helpers for homework 4 (provided by the course; do not change this file).
 
-- ``check_array``, ``check_number`` and ``check_raises``: what the test cells use; a
-  failing check says what was expected and what came back.
+- ``check_array``, ``check_choice``, ``check_raises`` and ``check_scalar``: what the test
+  cells use (from the course's ``checks.py``); a failing check says what was expected and
+  what came back.
+- ``box_iou`` and ``transposed_conv2d``: building blocks you may use in your answers.
 - ``random_boxes``, ``detection_scenes`` and ``panoptic_scene``: small synthetic data,
   the same every time (seeded), to try your functions on.
 - ``show_boxes`` and ``show_panoptic``: to look at boxes and segmentations.
@@ -13,69 +15,54 @@ import os
 
 import numpy as np
 
+try:  # a released assignment: checks.py is shipped beside this file
+    from checks import check_array, check_choice, check_raises, check_scalar
+except ModuleNotFoundError:  # the instructor's source folder, inside the course
+    from course_utils.grading.checks import check_array, check_choice, check_raises, check_scalar
+
+__all__ = [
+    "box_iou",
+    "check_array",
+    "check_choice",
+    "check_raises",
+    "check_scalar",
+    "detection_scenes",
+    "panoptic_scene",
+    "random_boxes",
+    "show_boxes",
+    "show_panoptic",
+    "transposed_conv2d",
+]
+
 GRADING_ENV = "COURSE_GRADING"  # set while the homework is graded: figures are skipped
 
 
-def _describe(value: object) -> str:
-    if isinstance(value, np.ndarray):
-        return f"an array of shape {value.shape} and dtype {value.dtype}"
-    return f"{type(value).__name__} {value!r}"[:200]
+def box_iou(a, b) -> np.ndarray:  # noqa: ANN001 - array-likes
+    """Pairwise IoU of xyxy boxes ``a`` (N, 4) and ``b`` (M, 4): an (N, M) float64 array."""
+    a = np.asarray(a, dtype=np.float64).reshape(-1, 4)
+    b = np.asarray(b, dtype=np.float64).reshape(-1, 4)
+    left, right = np.maximum(a[:, None, 0], b[None, :, 0]), np.minimum(a[:, None, 2], b[None, :, 2])
+    top, bottom = np.maximum(a[:, None, 1], b[None, :, 1]), np.minimum(a[:, None, 3], b[None, :, 3])
+    inter = np.clip(right - left, 0, None) * np.clip(bottom - top, 0, None)
+    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
+    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
+    return inter / (area_a[:, None] + area_b[None, :] - inter)
 
 
-def check_array(name: str, got: object, expected: object, atol: float = 0.0) -> None:
-    """Raise AssertionError, saying what differs, unless ``got`` matches ``expected``.
+def transposed_conv2d(x, kernel, stride: int = 1, padding: int = 0) -> np.ndarray:  # noqa: ANN001
+    """Lesson 13's transposed convolution of a 2-D array with a square kernel, in NumPy.
 
-    Shapes must be equal; an integer or boolean ``expected`` needs an integer or boolean
-    result; values may differ by at most ``atol``; NaN matches NaN.
+    ``z[s*i + u, s*j + v] += x[i, j] * kernel[u, v]`` on a zero array of shape
+    ((h-1)s + k, (w-1)s + k), then ``padding`` rows and columns cropped from every side.
     """
-    expected = np.asarray(expected)
-    if not isinstance(got, np.ndarray):
-        raise AssertionError(f"{name}: expected a numpy array, got {_describe(got)}")
-    if got.shape != expected.shape:
-        raise AssertionError(f"{name}: expected shape {expected.shape}, got {got.shape}")
-    if got.dtype.kind not in "biuf":
-        raise AssertionError(f"{name}: expected numbers, got dtype {got.dtype}")
-    if expected.dtype.kind in "biu" and got.dtype.kind not in "biu":
-        raise AssertionError(f"{name}: expected integers (or booleans), got dtype {got.dtype}")
-    e, g = expected.astype(np.float64), got.astype(np.float64)
-    both_nan = np.isnan(e) & np.isnan(g)
-    wrong = ~((np.abs(g - e) <= atol) | both_nan)  # NaN against a number counts as wrong
-    if wrong.any():
-        where = tuple(int(i) for i in np.argwhere(wrong)[0])
-        message = (
-            f"{name}: {int(wrong.sum())} of {wrong.size} values are wrong"
-            + (f" (allowed difference {atol:g})" if atol else "")
-            + f"; first at index {list(where)}: expected {expected[where]!r}, got {got[where]!r}"
-        )
-        if expected.size <= 48:
-            message += f"\nexpected:\n{expected}\ngot:\n{got}"
-        raise AssertionError(message)
-
-
-def check_number(name: str, got: object, expected: float, atol: float = 1e-9) -> None:
-    """Raise AssertionError unless ``got`` is a real number within ``atol`` of ``expected``
-    (NaN matches NaN)."""
-    if isinstance(got, (bool, np.bool_)) or not isinstance(got, (int, float, np.integer, np.floating)):
-        raise AssertionError(f"{name}: expected a number, got {_describe(got)}")
-    if np.isnan(expected) and np.isnan(got):
-        return
-    if not abs(float(got) - expected) <= atol:
-        raise AssertionError(f"{name}: expected {expected!r}, got {float(got)!r}")
-
-
-def check_raises(error: type[BaseException], function, *args) -> None:
-    """Raise AssertionError unless ``function(*args)`` raises ``error``."""
-    shown = ", ".join(_describe(a) if isinstance(a, np.ndarray) else repr(a) for a in args)
-    call = f"{getattr(function, '__name__', 'function')}({shown})"
-    try:
-        function(*args)
-    except error:
-        return
-    except Exception as other:
-        raise AssertionError(
-            f"{call}: expected {error.__name__}, got {type(other).__name__}: {other}"
-        ) from other
-    raise AssertionError(f"{call}: expected {error.__name__}, but it returned normally")
+    x = np.asarray(x, dtype=np.float64)
+    kernel = np.asarray(kernel, dtype=np.float64)
+    (h, w), k = x.shape, kernel.shape[0]
+    z = np.zeros(((h - 1) * stride + k, (w - 1) * stride + k))
+    for i in range(h):
+        for j in range(w):
+            z[stride * i : stride * i + k, stride * j : stride * j + k] += x[i, j] * kernel
+    return z[padding : z.shape[0] - padding, padding : z.shape[1] - padding]
 
 
 def random_boxes(n: int, seed: int, size: float = 100.0) -> np.ndarray:
@@ -89,9 +76,10 @@ def random_boxes(n: int, seed: int, size: float = 100.0) -> np.ndarray:
 def detection_scenes(n_images: int = 6, seed: int = 0) -> list[dict[str, np.ndarray]]:
     """Synthetic images of one class with the output of a simulated detector.
 
-    Each item has ``true_boxes`` (k x 4), and the detector's ``boxes`` (d x 4) and
-    ``scores`` (d,): most objects are found with some position error, some twice, a few
-    missed, plus a few false alarms with lower scores.
+    Each item has ``true_boxes`` (k x 4), ``difficult`` (k,) booleans (objects marked
+    "difficult", as in PASCAL VOC), and the detector's ``boxes`` (d x 4) and ``scores``
+    (d,): most objects are found with some position error, some twice, a few missed,
+    plus a few false alarms with lower scores.
     """
     rng = np.random.default_rng(seed)
     scenes = []
@@ -112,7 +100,8 @@ def detection_scenes(n_images: int = 6, seed: int = 0) -> list[dict[str, np.ndar
             scores.append(float(rng.uniform(0.05, 0.7)))
         boxes_array = np.array(boxes, dtype=np.float64).reshape(-1, 4)
         boxes_array[:, 2:] = np.maximum(boxes_array[:, 2:], boxes_array[:, :2] + 1.0)
-        scenes.append({"true_boxes": truth, "boxes": boxes_array, "scores": np.array(scores)})
+        difficult = rng.random(len(truth)) < 0.25
+        scenes.append({"true_boxes": truth, "difficult": difficult, "boxes": boxes_array, "scores": np.array(scores)})
     return scenes
 
 
@@ -121,12 +110,14 @@ def _disc(height: int, width: int, cy: float, cx: float, r: float) -> np.ndarray
     return (yy - cy) ** 2 + (xx - cx) ** 2 <= r**2
 
 
-def panoptic_scene(seed: int = 0, size: int = 48) -> dict[str, np.ndarray]:
+def panoptic_scene(seed: int = 0, size: int = 48, void: bool = False) -> dict[str, np.ndarray]:
     """A synthetic panoptic truth and an imperfect prediction of it.
 
     Classes: 0 sky and 1 grass ("stuff", instance id 0), 2 ball and 3 box ("things",
     instance ids 1, 2, ...). Returns ``true_class``, ``true_instance``, ``pred_class``
-    and ``pred_instance``, each an (size, size) int64 map.
+    and ``pred_instance``, each an (size, size) int64 map. With ``void``, the truth's
+    object borders (pixels of an object next to a pixel of another segment) are
+    unlabelled: class 255, instance 0.
     """
     rng = np.random.default_rng(seed)
     cls = np.zeros((size, size), dtype=np.int64)
@@ -145,6 +136,14 @@ def panoptic_scene(seed: int = 0, size: int = 48) -> dict[str, np.ndarray]:
             cls[y0 : int(cy + r), x0 : int(cx + r)] = 3
             inst[y0 : int(cy + r), x0 : int(cx + r)] = next_id
         next_id += 1
+    if void:
+        segment = cls * 1000 + inst
+        padded = np.pad(segment, 1, mode="edge")
+        border = np.zeros_like(segment, dtype=bool)
+        for dy, dx in ((0, 1), (2, 1), (1, 0), (1, 2)):
+            border |= padded[dy : dy + size, dx : dx + size] != segment
+        true_cls, true_inst = cls.copy(), inst.copy()
+        true_cls[border & (inst > 0)], true_inst[border & (inst > 0)] = 255, 0
     dy, dx = (int(v) for v in rng.integers(-2, 3, 2))  # a slightly misplaced prediction
     rows = np.clip(np.arange(size) - dy, 0, size - 1)
     cols = np.clip(np.arange(size) - dx, 0, size - 1)
@@ -154,6 +153,8 @@ def panoptic_scene(seed: int = 0, size: int = 48) -> dict[str, np.ndarray]:
         pred_cls[wrong] = 5 - pred_cls[wrong]
     mask = _disc(size, size, *rng.uniform(0.1 * size, 0.9 * size, 2), 0.08 * size)
     pred_cls[mask], pred_inst[mask] = 2, next_id  # a false alarm
+    if void:
+        cls, inst = true_cls, true_inst
     return {"true_class": cls, "true_instance": inst, "pred_class": pred_cls, "pred_instance": pred_inst}
 
 
