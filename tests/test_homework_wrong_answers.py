@@ -8,6 +8,7 @@ points measure correctness: a checker that accepted anything would fail here.
 from __future__ import annotations
 
 import copy
+import html
 import json
 from pathlib import Path
 
@@ -114,6 +115,6 @@ def test_the_answer_key_names_each_wrong_answer_and_its_feedback_page_does_too(g
     report = generate(assignment, paths, students=[case.name for case in cases])
     assert not report.problems, report.problems
     for case in wrong:
-        page = report.pages[case.name].read_text()
+        page = html.unescape(report.pages[case.name].read_text())
         assert "What the grader recognised" in page and case.about in page, f"{case.name}: mistake not named"
     assert "What the grader recognised" not in report.pages["solution"].read_text()

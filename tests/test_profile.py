@@ -67,3 +67,12 @@ def test_laptop_profile_lies_between_fast_and_full():
 def test_sizes_must_be_positive():
     with pytest.raises(ValueError):
         PROFILES["fast"].samples(0)
+
+
+def test_a_lesson_can_set_the_laptop_size_of_one_call():
+    laptop, fast, full = PROFILES["laptop"], PROFILES["fast"], PROFILES["full"]
+    assert laptop.samples(60_000, laptop=60_000) == 60_000 and laptop.samples(60_000) == 20_000
+    assert laptop.epochs(20, laptop=12) == 12 and laptop.steps(1_000, laptop=5_000) == 1_000  # never above full
+    assert fast.samples(60_000, laptop=60_000) == 5_000 and full.epochs(20, laptop=12) == 20
+    with pytest.raises(ValueError):
+        laptop.samples(100, laptop=0)

@@ -48,17 +48,28 @@ class Profile:
         """True only for ``full``: guard full-size claims with this, not ``not is_fast``."""
         return self.name == "full"
 
-    def samples(self, full: int, minimum: int = 1) -> int:
-        """Number of examples to use where the full lesson uses ``full``."""
-        return _scale(full, self.data_fraction, self.max_samples, minimum)
+    def samples(self, full: int, minimum: int = 1, laptop: int | None = None) -> int:
+        """Number of examples to use where the full lesson uses ``full``.
 
-    def epochs(self, full: int, minimum: int = 1) -> int:
-        """Number of epochs to train where the full lesson trains ``full``."""
-        return _scale(full, self.epoch_fraction, self.max_epochs, minimum)
+        ``laptop`` sets the laptop profile's number for this call, where a lesson has
+        measured what its model needs to work within the laptop budget.
+        """
+        return self._laptop(laptop, full) or _scale(full, self.data_fraction, self.max_samples, minimum)
 
-    def steps(self, full: int, minimum: int = 1) -> int:
+    def epochs(self, full: int, minimum: int = 1, laptop: int | None = None) -> int:
+        """Number of epochs to train where the full lesson trains ``full`` (``laptop``: as above)."""
+        return self._laptop(laptop, full) or _scale(full, self.epoch_fraction, self.max_epochs, minimum)
+
+    def steps(self, full: int, minimum: int = 1, laptop: int | None = None) -> int:
         """Number of optimisation or sampling steps where the full lesson uses ``full``."""
-        return _scale(full, self.step_fraction, self.max_steps, minimum)
+        return self._laptop(laptop, full) or _scale(full, self.step_fraction, self.max_steps, minimum)
+
+    def _laptop(self, value: int | None, full: int) -> int | None:
+        if self.name != "laptop" or value is None:
+            return None
+        if value < 1:
+            raise ValueError(f"a laptop-profile size must be a positive integer, got {value!r}")
+        return min(full, value)
 
     def pick(self, *, fast: T, full: T, laptop: T | None = None) -> T:
         """Choose a value by profile; use it for expected-result bands, not for sizes.
