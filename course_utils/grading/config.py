@@ -58,6 +58,7 @@ class GradingPaths:
         build = build_dir or os.environ.get(BUILD_ENV) or root / BUILD_SUBDIR
         return cls(root=root, source_dir=root / SOURCE_SUBDIR, build_dir=Path(build).resolve())
 
+    # One property per folder of the grading build, alike on purpose (the layout above).
     @property
     def release_dir(self) -> Path:
         return self.build_dir / "release"

@@ -150,7 +150,9 @@ def read_result(data: bytes | Path | None) -> Any:
     return decode(spec["ok"], arrays)
 
 
-# Runs inside the student's kernel (as the body of an ``exec``): it must stand alone.
+# Runs inside the student's kernel (as the body of an ``exec``): it must stand alone, so
+# it repeats encode/decode above on purpose (the kernel cannot import course_utils, and
+# the two sides are kept equal by the round-trip tests in tests/test_grading_units.py).
 CALL_SNIPPET = r'''
 def _grading_call(user, name, path_in, path_out):
     import json
