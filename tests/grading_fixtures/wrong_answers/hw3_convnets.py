@@ -2,64 +2,100 @@
 
 from grading_fixtures.wrong_answers import WrongAnswer
 
-CONV_FLIPPED = '''def conv2d_forward(x, w, b, stride=1, padding=0):
-    """A true convolution: the kernel flipped, where the layer correlates."""
+CONV_DILATION_IGNORED = '''def conv2d_forward(x, w, b, stride=1, padding=0, dilation=1, groups=1):
+    \"\"\"Groups handled, but the dilation ignored: the kernel's taps stay next to each other.\"\"\"
     x, w, b = (np.asarray(a, dtype=np.float64) for a in (x, w, b))
     n, channels, height, width = x.shape
-    filters, w_channels, kh, kw = w.shape
-    if channels != w_channels:
-        raise ValueError("channels differ")
-    w = w[:, :, ::-1, ::-1]
+    filters, group_channels, kh, kw = w.shape
+    if channels != groups * group_channels or filters % groups:
+        raise ValueError("channels and groups do not fit")
     out_h = (height + 2 * padding - kh) // stride + 1
     out_w = (width + 2 * padding - kw) // stride + 1
     padded = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
-    out = np.zeros((n, filters, out_h, out_w))
+    weights = w.reshape(groups, filters // groups, group_channels, kh, kw)
+    out = np.zeros((n, groups, filters // groups, out_h, out_w))
     for s in range(kh):
         for t in range(kw):
             seen = padded[:, :, s : s + stride * (out_h - 1) + 1 : stride, t : t + stride * (out_w - 1) + 1 : stride]
-            out += np.einsum("ncij,fc->nfij", seen, w[:, :, s, t])
+            out += np.einsum("ngcij,gfc->ngfij", seen.reshape(n, groups, group_channels, out_h, out_w),
+                             weights[:, :, :, s, t])
+    return out.reshape(n, filters, out_h, out_w) + b[None, :, None, None]
+'''
+
+CONV_GROUPS_INTERLEAVED = '''def conv2d_forward(x, w, b, stride=1, padding=0, dilation=1, groups=1):
+    \"\"\"Filter f reads group f % G (groups dealt out in turn) instead of group f // (F / G).\"\"\"
+    x, w, b = (np.asarray(a, dtype=np.float64) for a in (x, w, b))
+    n, channels, height, width = x.shape
+    filters, group_channels, kh, kw = w.shape
+    if channels != groups * group_channels or filters % groups:
+        raise ValueError("channels and groups do not fit")
+    out_h = (height + 2 * padding - dilation * (kh - 1) - 1) // stride + 1
+    out_w = (width + 2 * padding - dilation * (kw - 1) - 1) // stride + 1
+    padded = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    out = np.zeros((n, filters, out_h, out_w))
+    for f in range(filters):
+        group = f % groups
+        inputs = padded[:, group * group_channels : (group + 1) * group_channels]
+        for s in range(kh):
+            for t in range(kw):
+                rows = slice(dilation * s, dilation * s + stride * (out_h - 1) + 1, stride)
+                cols = slice(dilation * t, dilation * t + stride * (out_w - 1) + 1, stride)
+                out[:, f] += np.einsum("ncij,c->nij", inputs[:, :, rows, cols], w[f, :, s, t])
     return out + b[None, :, None, None]
 '''
 
-BACKWARD_NOT_CROPPED = '''def conv2d_backward(dout, x, w, stride=1, padding=0):
-    """dx is the gradient of the padded input: its border is not cropped."""
+BACKWARD_NOT_CROPPED = '''def conv2d_backward(dout, x, w, stride=1, padding=0, dilation=1, groups=1):
+    \"\"\"dx is the gradient of the padded input: its border is not cropped.\"\"\"
     dout, x, w = (np.asarray(a, dtype=np.float64) for a in (dout, x, w))
-    _, _, kh, kw = w.shape
+    n, channels = x.shape[:2]
+    filters, group_channels, kh, kw = w.shape
     out_h, out_w = dout.shape[2:]
     padded = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
     d_padded = np.zeros_like(padded)
-    dw = np.zeros_like(w)
+    dw = np.zeros((groups, filters // groups, group_channels, kh, kw))
+    weights = w.reshape(groups, filters // groups, group_channels, kh, kw)
+    grouped_dout = dout.reshape(n, groups, filters // groups, out_h, out_w)
     for s in range(kh):
         for t in range(kw):
-            rows = slice(s, s + stride * (out_h - 1) + 1, stride)
-            cols = slice(t, t + stride * (out_w - 1) + 1, stride)
-            dw[:, :, s, t] = np.einsum("nfij,ncij->fc", dout, padded[:, :, rows, cols])
-            d_padded[:, :, rows, cols] += np.einsum("nfij,fc->ncij", dout, w[:, :, s, t])
-    return d_padded, dw, dout.sum(axis=(0, 2, 3))
+            rows = slice(dilation * s, dilation * s + stride * (out_h - 1) + 1, stride)
+            cols = slice(dilation * t, dilation * t + stride * (out_w - 1) + 1, stride)
+            seen = padded[:, :, rows, cols].reshape(n, groups, group_channels, out_h, out_w)
+            dw[:, :, :, s, t] = np.einsum("ngfij,ngcij->gfc", grouped_dout, seen)
+            spread = np.einsum("ngfij,gfc->ngcij", grouped_dout, weights[:, :, :, s, t])
+            d_padded[:, :, rows, cols] += spread.reshape(n, channels, out_h, out_w)
+    return d_padded, dw.reshape(w.shape), dout.sum(axis=(0, 2, 3))
 '''
 
-MAXPOOL_STRIDE_IS_SIZE = '''def maxpool_forward(x, size=2, stride=2):
-    """Non-overlapping windows only: the stride is taken to be the size."""
+# Lesson 08's pool_loops, run over all images and channels at once: whole windows only.
+MAXPOOL_FLOOR = '''def maxpool_forward(x, size=2, stride=2, ceil_mode=False):
+    \"\"\"Only whole windows, whatever ceil_mode says: the partial ones at the edges are dropped.\"\"\"
     x = np.asarray(x, dtype=np.float64)
-    n, c, h, w = x.shape
-    rows, cols = h // size, w // size
-    return x[:, :, : rows * size, : cols * size].reshape(n, c, rows, size, cols, size).max(axis=(3, 5))
+    n, c, height, width = x.shape
+    rows, cols = (height - size) // stride + 1, (width - size) // stride + 1
+    out = np.zeros((n, c, rows, cols))
+    for r in range(rows):
+        for col in range(cols):
+            out[:, :, r, col] = x[:, :, r * stride : r * stride + size, col * stride : col * stride + size].max(axis=(2, 3))
+    return out
 '''
 
-MAXPOOL_BACKWARD_OVERWRITES = '''def maxpool_backward(dout, x, size=2, stride=2):
-    """Overlapping windows overwrite each other's gradient instead of adding up."""
+MAXPOOL_BACKWARD_ZERO_PADDED = '''def maxpool_backward(dout, x, size=2, stride=2, ceil_mode=False):
+    \"\"\"Partial windows completed with zeros (np.pad's default): a negative maximum loses its gradient.\"\"\"
     x = np.asarray(x, dtype=np.float64)
     dout = np.asarray(dout, dtype=np.float64)
-    n, channels = x.shape[:2]
+    n, channels, height, width = x.shape
     out_h, out_w = dout.shape[2:]
-    dx = np.zeros_like(x)
+    reach_h = max((out_h - 1) * stride + size, height)
+    reach_w = max((out_w - 1) * stride + size, width)
+    padded = np.pad(x, ((0, 0), (0, 0), (0, reach_h - height), (0, reach_w - width)))
+    dx = np.zeros_like(padded)
     batch, channel = np.meshgrid(np.arange(n), np.arange(channels), indexing="ij")
     for i in range(out_h):
         for j in range(out_w):
-            window = x[:, :, i * stride : i * stride + size, j * stride : j * stride + size].reshape(n, channels, -1)
+            window = padded[:, :, i * stride : i * stride + size, j * stride : j * stride + size].reshape(n, channels, -1)
             row, col = np.divmod(window.argmax(axis=2), size)
-            dx[batch, channel, i * stride + row, j * stride + col] = dout[:, :, i, j]
-    return dx
+            dx[batch, channel, i * stride + row, j * stride + col] += dout[:, :, i, j]
+    return dx[:, :, :height, :width]
 '''
 
 RESIDUAL_NO_FINAL_RELU = '''def residual_block(x, w1, b1, w2, b2):
@@ -145,15 +181,18 @@ def _wrong(name: str, about: str, answers: dict[str, str], *fails: str) -> Wrong
 
 
 WRONG_ANSWERS = [
-    _wrong("conv_flipped", "the kernel flipped: a convolution where the layer correlates",
-           {"conv2d_forward": CONV_FLIPPED}, "test_conv2d_forward", "test_conv2d_forward_hidden",
-           "test_conv_numerical_gradients", "test_residual_block_hidden"),
+    _wrong("conv_dilation_ignored", "the dilation ignored: the kernel's taps next to each other",
+           {"conv2d_forward": CONV_DILATION_IGNORED}, "test_conv2d_forward", "test_conv2d_forward_hidden",
+           "test_conv_numerical_gradients"),
+    _wrong("conv_groups_interleaved", "filter f given group f % G instead of f // (F / G)",
+           {"conv2d_forward": CONV_GROUPS_INTERLEAVED}, "test_conv2d_forward", "test_conv2d_forward_hidden",
+           "test_conv_numerical_gradients"),
     _wrong("backward_not_cropped", "dx of the padded input, its border not cropped",
            {"conv2d_backward": BACKWARD_NOT_CROPPED}, "test_conv2d_backward", "test_conv2d_backward_hidden"),
-    _wrong("maxpool_stride_is_size", "pooling windows that never overlap: the stride ignored",
-           {"maxpool_forward": MAXPOOL_STRIDE_IS_SIZE}, "test_maxpool_forward", "test_maxpool_forward_hidden"),
-    _wrong("maxpool_backward_overwrites", "overlapping windows overwrite each other's gradient",
-           {"maxpool_backward": MAXPOOL_BACKWARD_OVERWRITES}, "test_maxpool_backward", "test_maxpool_backward_hidden"),
+    _wrong("maxpool_floor", "partial windows dropped: whole windows only, whatever ceil_mode says",
+           {"maxpool_forward": MAXPOOL_FLOOR}, "test_maxpool_forward", "test_maxpool_forward_hidden"),
+    _wrong("maxpool_backward_zero_padded", "partial windows filled with zeros: a negative maximum loses its gradient",
+           {"maxpool_backward": MAXPOOL_BACKWARD_ZERO_PADDED}, "test_maxpool_backward", "test_maxpool_backward_hidden"),
     _wrong("residual_no_final_relu", "no ReLU after the skip connection's addition",
            {"residual_block": RESIDUAL_NO_FINAL_RELU}, "test_residual_block", "test_residual_block_hidden"),
     _wrong("cnn_untrained_weights", "the weights of a fresh model returned, not the trained one",
