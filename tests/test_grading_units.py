@@ -135,6 +135,18 @@ def test_values_round_trip_through_the_result_format(tmp_path):
     assert back[0].dtype == np.uint8 and back[5][1] == np.float32(1.5)
 
 
+def test_numpy_scalars_cross_to_the_kernel_and_back(tmp_path):
+    """np.float64 is a float too: it must still travel as a NumPy scalar, both ways."""
+    arguments = (np.float64(np.log(4.0)), np.int64(3), 2.5)
+    (tmp_path / "in.npz").write_bytes(values.arguments_file(arguments, {}))
+    namespace: dict = {}
+    exec(values.CALL_SNIPPET, namespace)  # noqa: S102 - the course's own kernel-side code
+    user = {"echo": lambda *args: args}
+    namespace["_grading_call"](user, "echo", str(tmp_path / "in.npz"), str(tmp_path / "out.npz"))
+    back = values.read_result(tmp_path / "out.npz")
+    assert back == arguments and type(back[0]) is np.float64 and type(back[1]) is np.int64
+
+
 def test_results_cannot_smuggle_objects_or_pickles(tmp_path):
     path = tmp_path / "out.npz"
     np.savez(path, __spec__=np.array(json.dumps({"ok": ["a", "a0"]})), a0=np.array([{"x": 1}], dtype=object))

@@ -37,6 +37,10 @@ def encode(value: Any, arrays: dict[str, np.ndarray], depth: int = 0) -> Any:
     """A JSON-able description of ``value``; arrays go into ``arrays``."""
     if depth > MAX_DEPTH or len(arrays) > MAX_ITEMS:
         raise UncheckableResult("value nested too deeply or too large")
+    if isinstance(value, (complex, np.generic)):  # first: np.float64 is also a float
+        key = f"a{len(arrays)}"
+        arrays[key] = np.asarray(value)
+        return ["s", key]
     if isinstance(value, bool):
         return ["b", value]
     if isinstance(value, int):
@@ -47,10 +51,6 @@ def encode(value: Any, arrays: dict[str, np.ndarray], depth: int = 0) -> Any:
         return ["u", value]
     if value is None:
         return ["n"]
-    if isinstance(value, (complex, np.generic)):
-        key = f"a{len(arrays)}"
-        arrays[key] = np.asarray(value)
-        return ["s", key]
     if isinstance(value, np.ndarray):
         key = f"a{len(arrays)}"
         arrays[key] = np.asarray(value)
@@ -180,6 +180,13 @@ def _grading_call(user, name, path_in, path_out):
     def encode(value, arrays, depth=0):
         if depth > 8 or len(arrays) > 10000:
             raise TypeError("value nested too deeply or too large")
+        if isinstance(value, (complex, numpy.generic, numpy.ndarray)):  # first: np.float64 is a float
+            key = "a%d" % len(arrays)
+            array = numpy.asarray(value)
+            if array.dtype.hasobject:
+                raise TypeError("an array of Python objects")
+            arrays[key] = array
+            return ["s" if not isinstance(value, numpy.ndarray) else "a", key]
         if isinstance(value, bool):
             return ["b", value]
         if isinstance(value, int):
@@ -190,13 +197,6 @@ def _grading_call(user, name, path_in, path_out):
             return ["u", value]
         if value is None:
             return ["n"]
-        if isinstance(value, (complex, numpy.generic, numpy.ndarray)):
-            key = "a%d" % len(arrays)
-            array = numpy.asarray(value)
-            if array.dtype.hasobject:
-                raise TypeError("an array of Python objects")
-            arrays[key] = array
-            return ["s" if not isinstance(value, numpy.ndarray) else "a", key]
         if isinstance(value, (tuple, list)):
             kind = "t" if isinstance(value, tuple) else "l"
             return [kind, [encode(v, arrays, depth + 1) for v in value]]
