@@ -67,13 +67,29 @@ def test_the_bubblewrap_command_line_isolates_and_hides_the_course():
     bwrap = command[command.index("/usr/bin/bwrap") :]
     for option in ("--unshare-all", "--unshare-user", "--die-with-parent", "--new-session"):
         assert option in bwrap
-    assert bwrap[bwrap.index("--bind") + 1 : bwrap.index("--bind") + 3] == [str(sandbox.path), "/home/student"]
+    binds = [bwrap[i + 1 : i + 3] for i, arg in enumerate(bwrap) if arg == "--bind"]
+    assert [str(sandbox.path), "/home/student"] in binds
     sources = [bwrap[i + 1] for i, arg in enumerate(bwrap) if arg in ("--bind", "--ro-bind")]
     for source in sources:  # neither the course nor a folder above it is visible
         assert not str(ROOT).startswith(source.rstrip("/") + "/") and source != str(ROOT), source
     if os.geteuid() == 0:  # the user is dropped before bwrap runs
         assert "setpriv" in command and command.index("setpriv") < command.index("/usr/bin/bwrap")
         assert command[command.index("--reuid") + 1] != "0"
+
+
+def test_python_under_tmp_gets_a_tmp_folder_before_it_is_bound(monkeypatch):
+    """A checkout (and its virtual environment) under /tmp: /tmp must exist first."""
+    monkeypatch.setattr(isolation, "python_folders", lambda deny: ["/tmp/checkout/.venv", "/usr/lib/python3"])
+    sandbox = Sandbox()
+    try:
+        command = isolation.launch_command("/usr/bin/bwrap", sandbox, DENY, ["python3", "-c", "pass"], 9)
+    finally:
+        sandbox.cleanup()
+    bwrap = command[command.index("/usr/bin/bwrap") :]
+    tmp_bind = bwrap.index(str(sandbox.path / "tmp"))
+    assert bwrap[tmp_bind - 1 : tmp_bind + 2] == ["--bind", str(sandbox.path / "tmp"), "/tmp"]
+    venv_bind = next(i for i, arg in enumerate(bwrap) if arg == "--ro-bind" and bwrap[i + 2] == "/tmp/checkout/.venv")
+    assert tmp_bind < venv_bind and "/tmp" not in [bwrap[i + 2] for i, a in enumerate(bwrap) if a == "--symlink"]
 
 
 def test_the_fallback_is_named_and_can_be_refused():

@@ -147,12 +147,18 @@ def launch_command(
             staged += [folder, source]
         python_args += ["--ro-bind", source, folder]
     box = str(INSIDE)
+    # The kernel's /tmp is its sandbox's tmp folder. When Python itself lives under /tmp (a
+    # virtual environment in a checkout there), /tmp must exist before Python is bound into
+    # it, so the folder is bound first instead of linked at the end.
+    python_in_tmp = any(f == "/tmp" or f.startswith("/tmp/") for f in python_args[2::3])
+    tmp_first = ["--bind", str(sandbox.path / "tmp"), "/tmp"] if python_in_tmp else []
+    tmp_last = [] if python_in_tmp else ["--symlink", f"{box}/tmp", "/tmp"]
     args = [
         bwrap, "--unshare-all", "--unshare-user", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
         *(["--disable-userns"] if _bwrap_supports(bwrap, "--disable-userns") else []),
-        *_system_arguments(), *python_args,
+        *_system_arguments(), *tmp_first, *python_args,
         "--proc", "/proc", "--dev", "/dev", "--bind", str(sandbox.path), box,
-        "--symlink", f"{box}/tmp", "/tmp", "--chdir", box, "--info-fd", str(info_fd), "--", *command,
+        *tmp_last, "--chdir", box, "--info-fd", str(info_fd), "--", *command,
     ]  # fmt: skip
     if user is None:
         return args
