@@ -26,7 +26,10 @@ TABLE_FILE = BUILD / "notebook-report.md"
 
 # In the student edition (no grading package) the homework notebooks hold stubs for
 # students to fill in: they are not run as tests there.
-collect_ignore_glob = [] if (ROOT / "course_utils" / "grading").is_dir() else ["notebooks/homework/*"]
+# The grading tests' fixtures (a frozen homework among them) are data, not tests.
+collect_ignore_glob = ["tests/grading_fixtures/*"]
+if not (ROOT / "course_utils" / "grading").is_dir():
+    collect_ignore_glob.append("notebooks/homework/*")
 
 _LOOPBACK_PREFIXES = ("127.", "::1", "localhost", "0.0.0.0")
 _windows: dict[str, list[float]] = {}

@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 
 import pytest
+from grading_fixtures.classroom import solutions
 from grading_fixtures.wrong_answers import WrongAnswer, assignments, wrong_answers
 
 from course_utils.grading.answer_key import load_answer_key
@@ -31,31 +32,19 @@ def _cells(nb: dict) -> list[tuple[str, dict]]:
             for c in nb["cells"]]  # fmt: skip
 
 
-def _solutions(source: dict) -> dict[str, str]:
-    found = {}
-    for cell in source["cells"]:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if meta.get("solution"):
-            text = "".join(cell["source"])
-            found[meta["grade_id"]] = "\n".join(
-                line for line in text.split("\n") if "BEGIN SOLUTION" not in line and "END SOLUTION" not in line
-            )
-    return found
-
-
 def _test_points(source: dict) -> dict[str, float]:
     return {gid: float(meta.get("points", 0)) for gid, meta in _cells(source)
             if meta.get("grade") and not meta.get("solution")}  # fmt: skip
 
 
-def _submission(release_nb: dict, solutions: dict[str, str], answers: dict[str, str]) -> dict:
+def _submission(release_nb: dict, solved: dict[str, str], answers: dict[str, str]) -> dict:
     nb = copy.deepcopy(release_nb)
-    unknown = set(answers) - set(solutions)
+    unknown = set(answers) - set(solved)
     assert not unknown, f"no answer cells {unknown}"
     for cell in nb["cells"]:
         gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-        if gid in solutions:
-            cell["source"] = answers.get(gid, solutions[gid])
+        if gid in solved:
+            cell["source"] = answers.get(gid, solved[gid])
     return nb
 
 
@@ -71,7 +60,7 @@ def graded(request, tmp_path_factory):
     for case in cases:
         target = folder / case.name / f"{assignment}.ipynb"
         target.parent.mkdir(parents=True)
-        target.write_text(json.dumps(_submission(release_nb, _solutions(source), case.answers), indent=1))
+        target.write_text(json.dumps(_submission(release_nb, solutions(source), case.answers), indent=1))
     options = GradingOptions(limits=assignment_limits(paths, assignment), jobs=2)
     report = grade_batch(assignment, folder, paths, options, log=lambda line: None)
     print(f"\n[{assignment}] {len(cases)} submissions: {report.summary()}")

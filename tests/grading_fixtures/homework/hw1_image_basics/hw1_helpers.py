@@ -12,9 +12,15 @@ try:  # a released assignment: checks.py is shipped beside this file
     from checks import check_array, check_raises
 except ModuleNotFoundError:  # the source folder, inside the course
     from course_utils.grading.checks import check_array, check_raises
-from course_utils.images.pixels import psnr
 
 __all__ = ["check_array", "check_raises", "psnr", "sample_photo", "show_images"]
+
+
+def psnr(reference: np.ndarray, estimate: np.ndarray) -> float:
+    """Peak signal-to-noise ratio in dB for 8-bit images (it runs in the sandboxed kernel,
+    which cannot import course_utils)."""
+    error = np.mean((np.asarray(reference, float) - np.asarray(estimate, float)) ** 2)
+    return float("inf") if error == 0 else float(10 * np.log10(255.0**2 / error))
 
 
 def sample_photo() -> np.ndarray:
