@@ -7,6 +7,7 @@ import nbformat
 import pytest
 
 from course_utils.verification.executor import Limits, run_notebook
+from course_utils.verification.readme_table import current_block, replace_block, summary_table
 from course_utils.verification.results import (
     Metric,
     NotebookResult,
@@ -123,6 +124,24 @@ def test_committed_results_match_their_notebooks():
         assert record is not None
         problems = drift(record, ROOT)
         assert not problems, f"{path.name}: " + "; ".join(problems)
+
+
+def test_readme_shows_the_recorded_laptop_results():
+    """The README's results table is the one the committed results file gives."""
+    record = read_results(ROOT / "results" / "laptop.md")
+    assert record is not None
+    shown = current_block((ROOT / "README.md").read_text(), "laptop")
+    assert shown == summary_table(record), "run: python3 course.py verify --profile laptop <notebook>"
+
+
+def test_readme_block_is_replaced_and_a_failed_claim_is_named():
+    result = NotebookResult("notebooks/x.ipynb", 12.0, "passed", "h", metrics=[Metric("acc", 0.3, 0.5, ">=", False)])
+    table = summary_table(_record(result))
+    assert "| x | 12 | passed, 1 claim(s) failed | 0/1 passed |" in table
+    text = "intro\n<!-- results:laptop:start -->\nold\n<!-- results:laptop:end -->\nrest"
+    updated = replace_block(text, "laptop", table)
+    assert current_block(updated, "laptop") == table and updated.startswith("intro") and updated.endswith("rest")
+    assert replace_block("no block", "laptop", table) == "no block"
 
 
 @pytest.mark.parametrize("text", ["no record here", "```json\n{not json}\n```"])

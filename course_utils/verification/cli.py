@@ -12,6 +12,7 @@ import nbformat
 from ..core.profile import PROFILES, choose_profile
 from .executor import Limits, run_notebook
 from .machine import describe_machine, package_versions
+from .readme_table import replace_block, summary_table
 from .results import RESULTS_DIR, RunRecord, merge, read_results, results_path, to_markdown
 from .site import page_name, render_index, render_page
 
@@ -82,6 +83,13 @@ def main(argv: list[str] | None = None) -> int:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(to_markdown(record))
         print(f"[verify] recorded in {path.relative_to(ROOT)}")
+        readme = ROOT / "README.md"
+        if readme.is_file():
+            text = readme.read_text()
+            updated = replace_block(text, profile.name, summary_table(record))
+            if updated != text:
+                readme.write_text(updated)
+                print("[verify] README.md: results table updated")
     index = render_index(record, out)
     print(f"[verify] site: {index}")
     return 0 if all(r.ok for r in record.notebooks) else 1
