@@ -87,6 +87,22 @@ def test_config_changes_go_through_keywords_and_are_checked(fake_source):
         SceneConfig(size=32, object_size=(10, 40))
 
 
+def _mean_colour_spread(scenes) -> float:
+    """Average over objects of the per-channel standard deviation of their pixels' colours."""
+    spreads = [scenes.images[i][mask].std(0).mean() for i in range(len(scenes)) for mask in scenes.masks(i)]
+    return float(np.mean(spreads))
+
+
+def test_patterned_items_have_two_colours(fake_source):
+    plain = make_scenes(8, seed=5, cache=False)
+    patterned = make_scenes(8, seed=5, cache=False, item_pattern=1.0)
+    # the fake items are flat ellipses: plain ones are one colour plus noise, patterned ones two
+    assert _mean_colour_spread(patterned) > 2 * _mean_colour_spread(plain)
+    assert patterned.images.shape == plain.images.shape
+    with pytest.raises(ValueError, match="item_pattern"):
+        SceneConfig(item_pattern=1.5)
+
+
 def test_coco_tools_read_the_annotations(fake_source):
     scenes = make_scenes(8, split="test")
     coco = scenes.coco_api()

@@ -27,6 +27,7 @@ from course_utils.dense.prompts import (
     box_prompt,
     center_click,
     corrective_click,
+    corrective_clicks,
     point_prompt,
     sample_prompts,
 )
@@ -154,7 +155,21 @@ def test_center_and_corrective_clicks():
     assert corrective_click(mask, mask)[2] == PAD
 
 
-def test_training_learns_a_toy_task():
+def test_batched_corrective_clicks_land_on_the_error_with_the_right_label():
+    target = torch.zeros(3, 8, 8, dtype=torch.bool)
+    target[:, 2:6, 2:6] = True
+    missed = target.clone()
+    missed[0, 2:6, 4:6] = False  # the right half of the object is missed
+    missed[1, 0, 0] = True  # one pixel spills over
+    points, labels = corrective_clicks(missed, target)
+    x0, y0 = points[0].long().tolist()
+    assert labels[0] == POSITIVE and 4 <= x0 < 6 and 2 <= y0 < 6
+    assert labels[1] == NEGATIVE and points[1].tolist() == [0.5, 0.5]
+    assert labels[2] == PAD  # no error, no click
+
+
+@pytest.mark.parametrize("corrective_fraction", [0.0, 0.5])
+def test_training_learns_a_toy_task(corrective_fraction):
     torch.manual_seed(0)
     inst = torch.zeros(8, 64, 64, dtype=torch.uint8)
     images = torch.zeros(8, 3, 64, 64)
@@ -166,7 +181,8 @@ def test_training_learns_a_toy_task():
         images[i, 1][inst[i] == 2] = 1.0
     model = PromptableSegmenter(dim=32, num_masks=2, blocks=1, decoder_layers=1)
     history = train_promptable(model, images, inst, steps=60, batch_size=4, per_image=4, lr=5e-3,
-                               generator=torch.Generator().manual_seed(0), progress=False)
+                               generator=torch.Generator().manual_seed(0), progress=False,
+                               corrective_fraction=corrective_fraction)
     assert np.mean(history["loss"][-10:]) < np.mean(history["loss"][:10])
     embeddings = model.embed(images)
     points = torch.cat([point_prompt(37, 12)[0], point_prompt(8, 52)[0]])

@@ -18,7 +18,7 @@ from torch.utils.flop_counter import FlopCounterMode, sdpa_flop_count
 from tqdm.auto import tqdm
 
 from .promptable_model import PromptableSegmenter
-from .prompts import draw_prompt, sample_prompts
+from .prompts import PAD, POSITIVE, Prompts, corrective_clicks, draw_prompt, sample_prompts
 
 
 # -- losses and scores ---------------------------------------------------------------
@@ -61,13 +61,18 @@ def train_promptable(
     progress: bool = True,
     desc: str = "train",
     focal: bool = False,
+    corrective_fraction: float = 0.0,
 ) -> dict[str, list[float]]:
     """Train on random prompts; returns per-step ``loss`` (mask + IoU) and ``iou`` (chosen mask).
 
     Each step encodes ``batch_size`` images once (flipped at random) and decodes
     ``per_image`` prompts on each. Only the best of the ``M`` masks is trained (the
     lowest loss, as in SAM), and the IoU head learns each mask's actual IoU (MSE).
-    ``focal`` chooses SAM's mask loss (see :func:`mask_losses`).
+    ``focal`` chooses SAM's mask loss (see :func:`mask_losses`). With
+    ``corrective_fraction`` > 0, that fraction of the one-click prompts is decoded a
+    second time with a corrective click on the largest error of the model's own first
+    mask (:func:`corrective_clicks`), a simulated interactive user as in SAM's training
+    (which draws the click uniformly from the error instead); both decodings are trained.
     """
     device = next(model.parameters()).device
     counts = instances.flatten(1).amax(1).long()
@@ -83,12 +88,16 @@ def train_promptable(
         x = torch.where(flip[:, None, None, None], x.flip(-1), x)
         inst = torch.where(flip[:, None, None], inst.flip(-1), inst)
         prompts = sample_prompts(inst, counts[index].to(device), per_image, generator=generator)
-        logits, iou_pred = model(x, prompts.points, prompts.labels, prompts.image_index)
-        losses = mask_losses(logits, prompts.targets, focal=focal)
-        best = losses.argmin(1)
-        with torch.no_grad():
-            actual = mask_iou(logits > 0, prompts.targets[:, None])
-        loss = losses.gather(1, best[:, None]).mean() + F.mse_loss(iou_pred, actual)
+        embeddings = model.embed(x)
+        logits, iou_pred = model.decode(embeddings, prompts.points, prompts.labels, prompts.image_index)
+        loss, actual = _prompt_loss(logits, iou_pred, prompts.targets, focal)
+        if corrective_fraction > 0:
+            second = _corrective_prompts(logits.detach(), iou_pred.detach(), prompts, corrective_fraction,
+                                         generator)
+            if len(second):
+                logits2, iou2 = model.decode(embeddings, second.points, second.labels, second.image_index)
+                loss2 = _prompt_loss(logits2, iou2, second.targets, focal)[0]
+                loss = (loss * len(prompts) + loss2 * len(second)) / (len(prompts) + len(second))
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -97,6 +106,36 @@ def train_promptable(
         history["iou"].append(actual.gather(1, iou_pred.argmax(1, keepdim=True)).mean().item())
     model.eval()
     return history
+
+
+def _prompt_loss(
+    logits: torch.Tensor, iou_pred: torch.Tensor, targets: torch.Tensor, focal: bool
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mask loss of the best mask + MSE of the IoU head; also returns the masks' actual IoU."""
+    losses = mask_losses(logits, targets, focal=focal)
+    best = losses.argmin(1)
+    with torch.no_grad():
+        actual = mask_iou(logits > 0, targets[:, None])
+    return losses.gather(1, best[:, None]).mean() + F.mse_loss(iou_pred, actual), actual
+
+
+@torch.no_grad()
+def _corrective_prompts(
+    logits: torch.Tensor, iou_pred: torch.Tensor, prompts: Prompts, fraction: float,
+    generator: torch.Generator | None,
+) -> Prompts:
+    """Two-click prompts made from ``fraction`` of the one-click ones: the click + one on the model's error."""
+    one_click = (prompts.labels[:, 0] == POSITIVE) & (prompts.labels[:, 1] == PAD)
+    chosen = one_click & (torch.rand(len(one_click), generator=generator).to(one_click.device) < fraction)
+    keep = torch.nonzero(chosen)[:, 0]
+    first = logits[keep, iou_pred[keep].argmax(1)] > 0
+    targets = prompts.targets[keep]
+    points, labels = corrective_clicks(first, targets)
+    has_error = labels != PAD
+    keep, targets = keep[has_error], targets[has_error]
+    new_points, new_labels = prompts.points[keep].clone(), prompts.labels[keep].clone()
+    new_points[:, 1], new_labels[:, 1] = points[has_error], labels[has_error]
+    return Prompts(prompts.image_index[keep], new_points, new_labels, targets)
 
 
 @torch.no_grad()

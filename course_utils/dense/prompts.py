@@ -1,7 +1,8 @@
 """Prompts for the promptable segmenter: clicks and boxes as padded point sets.
 
 :func:`point_prompt`, :func:`box_prompt`, :func:`sample_prompts` (training prompts drawn
-from instance maps), :func:`center_click`, :func:`corrective_click`, :func:`draw_prompt`.
+from instance maps), :func:`corrective_clicks` (a batch of them),
+:func:`center_click`, :func:`corrective_click`, :func:`draw_prompt`.
 
 Coordinates are continuous pixel coordinates ``(x, y)`` with the image's top-left corner
 at ``(0, 0)``, so pixel ``(col, row)`` has its centre at ``(col + 0.5, row + 0.5)``.
@@ -123,6 +124,22 @@ def sample_prompts(
         points = torch.where(is_box[:, None, None], corners, points)
         labels = torch.where(is_box[:, None], torch.tensor([BOX_TL, BOX_BR], device=device), labels)
     return Prompts(image_index, points, labels, targets)
+
+
+def corrective_clicks(predicted: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """:func:`corrective_click` for a batch: P x H x W boolean masks -> points P x 2, labels P.
+
+    Points are pixel centres; label -1 (padding) where a mask has no error. Training
+    uses it to simulate the same user that the evaluation simulates.
+    """
+    points = torch.zeros(len(predicted), 2)
+    labels = torch.full((len(predicted),), PAD, dtype=torch.long)
+    for k, (pred, target) in enumerate(zip(predicted.cpu().numpy(), targets.cpu().numpy(), strict=True)):
+        x, y, label = corrective_click(pred, target)
+        if label != PAD:
+            points[k] = torch.tensor([x + 0.5, y + 0.5])
+            labels[k] = label
+    return points.to(predicted.device), labels.to(predicted.device)
 
 
 def center_click(mask: np.ndarray) -> tuple[int, int]:

@@ -57,7 +57,10 @@ class SceneConfig:
     (min, max) length in pixels of an object's longer side (drawn log-uniformly),
     ``max_occlusion`` the largest fraction of an object that later objects may hide,
     ``clutter`` the most unlabelled blobs (pebbles, leaves) strewn on the ground,
-    ``regions`` the (min, max) number of ground regions.
+    ``regions`` the (min, max) number of ground regions. ``item_pattern`` in [0, 1] paints
+    each item with stripes or checks of a second colour, mixed in at that strength: 0 (the
+    default) paints every item in one colour, so that colour alone separates it from the
+    ground; patterned items need their shape to be found, as objects in photos do.
     """
 
     size: int = 64
@@ -71,6 +74,7 @@ class SceneConfig:
     clutter: int = 4
     regions: tuple[int, int] = (2, 3)
     noise: float = 0.03
+    item_pattern: float = 0.0
 
     def __post_init__(self) -> None:
         if self.source not in _SOURCES:
@@ -86,6 +90,8 @@ class SceneConfig:
             raise ValueError(f"object_size must lie in [4, size], got {self.object_size}")
         if not 0.0 <= self.max_occlusion < 1.0:
             raise ValueError(f"max_occlusion must be in [0, 1), got {self.max_occlusion}")
+        if not 0.0 <= self.item_pattern <= 1.0:
+            raise ValueError(f"item_pattern must be in [0, 1], got {self.item_pattern}")
         if not 1 <= self.regions[0] <= self.regions[1]:
             raise ValueError(f"regions must be (min, max) with 1 <= min <= max, got {self.regions}")
 
@@ -238,6 +244,19 @@ def _random_color(rng: np.random.Generator) -> np.ndarray:
     return cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)[0, 0]
 
 
+def _pattern(rng: np.random.Generator, size: int, strength: float) -> np.ndarray:
+    """Per-pixel weight in [0, strength] of an item's second colour: stripes or checks."""
+    yy, xx = _grid(size)
+    period = rng.uniform(3.0, 8.0)
+    angle = rng.uniform(0, np.pi)
+    along = np.cos(angle) * xx + np.sin(angle) * yy
+    weight = np.sin(2 * np.pi * along / period) > 0
+    if rng.random() < 0.5:  # checks: a second set of stripes at a right angle
+        across = -np.sin(angle) * xx + np.cos(angle) * yy
+        weight = weight ^ (np.sin(2 * np.pi * across / period) > 0)
+    return strength * weight.astype(np.float32)
+
+
 def _scene(
     rng: np.random.Generator, config: SceneConfig, items: _Items, textures: list[np.ndarray]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[int]]:
@@ -261,6 +280,10 @@ def _scene(
         if rng.random() < 0.5:
             crop, mask = crop[:, ::-1], mask[:, ::-1]
         color = _random_color(rng)
+        if config.item_pattern > 0:  # no extra random draws otherwise: plain scenes stay as they were
+            second = _random_color(rng)
+            weight = _pattern(rng, size, config.item_pattern)[..., None]
+            color = (1 - weight) * color + weight * second  # size x size x 3
         visible = np.bincount(instances.ravel(), minlength=len(full_areas) + 1)[1:]
         for _attempt in range(20):
             y0 = int(rng.integers(-(h // 4), size - h + h // 4 + 1))
@@ -276,7 +299,8 @@ def _scene(
             if np.any(visible - hidden < (1 - config.max_occlusion) * np.array(full_areas, dtype=float)):
                 continue
             shade = crop[ys.start - y0 : ys.stop - y0, xs.start - x0 : xs.stop - x0]
-            look = color * (0.3 + 0.7 * shade[..., None])
+            paint = color[ys, xs] if color.ndim == 3 else color
+            look = paint * (0.3 + 0.7 * shade[..., None])
             rgb[placed] = look[sub]
             instances[placed] = len(full_areas) + 1
             semantic[placed] = cls
