@@ -6,6 +6,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from course_utils.verification.cli import default_notebooks
 from course_utils.verification.executor import Limits, run_notebook
 from course_utils.verification.readme_table import current_block, replace_block, summary_table
 from course_utils.verification.results import (
@@ -124,6 +125,28 @@ def test_committed_results_match_their_notebooks():
         assert record is not None
         problems = drift(record, ROOT)
         assert not problems, f"{path.name}: " + "; ".join(problems)
+
+
+def test_laptop_results_cover_every_lesson_and_homework_solution():
+    """The laptop profile's record covers the whole course, not only the lessons that passed."""
+    record = read_results(ROOT / "results" / "laptop.md")
+    assert record is not None
+    recorded = {r.notebook for r in record.notebooks}
+    missing = [str(p.relative_to(ROOT)) for p in default_notebooks(ROOT) if str(p.relative_to(ROOT)) not in recorded]
+    assert not missing, "not verified in the laptop profile (run python3 course.py verify --profile laptop): " + ", ".join(missing)
+
+
+LAPTOP_BUDGET_SECONDS = {"default": 600, "10_deep_architectures.ipynb": 900, "14_object_detection.ipynb": 900}
+
+
+def test_laptop_results_keep_the_time_budgets():
+    """Each lesson at most 10 minutes (lessons 10 and 14: 15), the whole course at most 2.5 hours."""
+    record = read_results(ROOT / "results" / "laptop.md")
+    assert record is not None
+    over = [f"{r.notebook} took {r.seconds:.0f} s" for r in record.notebooks
+            if r.seconds > LAPTOP_BUDGET_SECONDS.get(Path(r.notebook).name, LAPTOP_BUDGET_SECONDS["default"])]
+    assert not over, "over the laptop budget: " + "; ".join(over)
+    assert sum(r.seconds for r in record.notebooks) <= 2.5 * 3600
 
 
 def test_readme_shows_the_recorded_laptop_results():
