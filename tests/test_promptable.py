@@ -87,6 +87,30 @@ def test_model_shapes_and_encode_once():
     assert embeddings[0].shape == (2, 32, 16, 16) and embeddings[1].shape == (2, 8, 64, 64)
 
 
+@pytest.mark.parametrize("coarse", [False, True])
+def test_several_clicks_get_the_single_mask_token(coarse):
+    torch.manual_seed(0)
+    model = PromptableSegmenter(dim=32, num_masks=3, blocks=1, decoder_layers=1, coarse=coarse).eval()
+    images = torch.rand(1, 3, 64, 64)
+    points = torch.tensor([[[10.0, 10.0], [0, 0]], [[10.0, 10.0], [30, 20]], [[5.0, 5.0], [60, 60]]])
+    labels = torch.tensor([[POSITIVE, PAD], [POSITIVE, NEGATIVE], [BOX_TL, BOX_BR]])
+    index = torch.zeros(3, dtype=torch.long)
+    with torch.no_grad():
+        embeddings = model.embed(images)
+        masks, iou = model.decode(embeddings, points, labels, index)
+        encoder = model.prompt_encoder
+        tokens = encoder(points, labels) + model.point_features(embeddings[0][index], points, labels)
+        raw, raw_iou = model.mask_decoder(embeddings[0][index], embeddings[1][index], model.image_pe(),
+                                          encoder.dense(64, 64), tokens)
+    assert raw.shape == (3, 4, 64, 64) and raw_iou.shape == (3, 4)  # three masks + the single mask
+    for k in (0, 2):  # one click, a box: the three ambiguity-aware masks
+        torch.testing.assert_close(masks[k], raw[k, :3])
+        torch.testing.assert_close(iou[k], raw_iou[k, :3])
+    torch.testing.assert_close(masks[1], raw[1, 3:].expand(3, -1, -1))  # two clicks: the single mask
+    torch.testing.assert_close(iou[1], raw_iou[1, 3:].expand(3))
+    assert not torch.allclose(raw[1, 3], raw[1, 0])
+
+
 def test_sample_prompts_are_valid():
     inst = _toy_instances()
     counts = inst.flatten(1).amax(1).long()

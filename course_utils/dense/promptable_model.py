@@ -12,8 +12,11 @@ them on ``course_utils.coco_scenes``:
 - :class:`MaskDecoder`: output tokens and prompt tokens attend to each other and, both
   ways, to the image embedding (two-way transformer), then each mask token becomes a
   per-pixel linear classifier on the upsampled embedding; an extra token predicts each
-  mask's IoU;
-- :class:`PromptableSegmenter` puts them together.
+  mask's IoU. As in SAM there are ``num_masks`` mask tokens for an ambiguous prompt and
+  one more, the single-mask token, for a prompt of several clicks; each mask is a
+  per-pixel classifier plus a coarse map read from the decoder's prompt-aware image tokens;
+- :class:`PromptableSegmenter` puts them together and returns, per prompt, the masks
+  that fit it (:func:`select_outputs`).
 
 Coordinates are continuous pixel coordinates ``(x, y)`` with the image's top-left corner
 at ``(0, 0)``, so pixel ``(col, row)`` has its centre at ``(col + 0.5, row + 0.5)``.
@@ -165,19 +168,31 @@ class TwoWayBlock(nn.Module):
 
 
 class MaskDecoder(nn.Module):
-    """Prompt tokens + image embedding -> ``num_masks`` mask logits (64 x 64) and their predicted IoU."""
+    """Prompt tokens + image embedding -> ``num_masks + 1`` mask logits (64 x 64) and their predicted IoU.
 
-    def __init__(self, dim: int = 64, num_masks: int = 3, layers: int = 2, heads: int = 4):
+    Masks ``0 .. num_masks - 1`` answer an ambiguous prompt (one click, a box); the last
+    one, from the single-mask token, answers a prompt that leaves little doubt (several
+    clicks), as SAM's fourth mask token does. With ``coarse`` (the default) each mask
+    token also weighs the decoder's own 16 x 16 image tokens, which the image -> token
+    attention has changed according to the prompt; these coarse logits are upsampled
+    (bilinear) and added. So a click can reshape the mask region by region, not only
+    through the weights it gives the fixed per-pixel features and position encodings
+    (SAM builds its masks from its decoder's upsampled image embedding alone).
+    """
+
+    def __init__(self, dim: int = 64, num_masks: int = 3, layers: int = 2, heads: int = 4, coarse: bool = True):
         super().__init__()
-        self.num_masks = num_masks
-        self.output_tokens = nn.Parameter(torch.randn(1 + num_masks, dim) * 0.1)  # IoU token + mask tokens
+        self.num_masks, self.coarse = num_masks, coarse
+        outputs = num_masks + 1  # the ambiguity-aware masks + the single mask
+        self.output_tokens = nn.Parameter(torch.randn(1 + outputs, dim) * 0.1)  # IoU token + mask tokens
         self.no_mask = nn.Parameter(torch.zeros(dim))  # the dense prompt when no mask is given
         self.blocks = nn.ModuleList(TwoWayBlock(dim, heads, 2 * dim) for _ in range(layers))
         self.final_attn = nn.MultiheadAttention(dim, heads, batch_first=True)
         self.final_norm = nn.LayerNorm(dim)
-        # each mask token -> weights for the pixel features (dim/4) and for the pixel's position (dim)
-        self.hyper = nn.ModuleList(_MLP([dim, dim, dim // 4 + dim]) for _ in range(num_masks))
-        self.iou_head = _MLP([dim, dim, num_masks])
+        # each mask token -> weights for the pixel features (dim/4), the pixel's position (dim)
+        # and, with ``coarse``, the decoder's image tokens (dim)
+        self.hyper = nn.ModuleList(_MLP([dim, dim, dim // 4 + dim + coarse * dim]) for _ in range(outputs))
+        self.iou_head = _MLP([dim, dim, outputs])
 
     def forward(
         self,
@@ -189,7 +204,8 @@ class MaskDecoder(nn.Module):
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """``embedding`` P x C x h x w and ``pixels`` P x C/4 x H x W (the image of each prompt),
         ``image_pe`` C x h x w and ``pixel_pe`` C x H x W (positional encodings of the grid's
-        cells and of the pixels), ``prompt_tokens`` P x K x C -> (P x M x H x W logits, P x M IoU).
+        cells and of the pixels), ``prompt_tokens`` P x K x C -> (P x M x H x W logits, P x M IoU)
+        with ``M = num_masks + 1`` (the last is the single mask).
 
         Each mask token becomes, through a small MLP, the weights of a linear classifier
         applied to every pixel: mask logit = weights . [pixel features, pixel position encoding].
@@ -206,20 +222,39 @@ class MaskDecoder(nn.Module):
         weights = torch.stack([mlp(tokens[:, 1 + i]) for i, mlp in enumerate(self.hyper)], dim=1)
         features = pixels.shape[1]
         masks = torch.einsum("pmc,pchw->pmhw", weights[..., :features], pixels)
-        masks = masks + torch.einsum("pmc,chw->pmhw", weights[..., features:], pixel_pe)
+        masks = masks + torch.einsum("pmc,chw->pmhw", weights[..., features : features + c], pixel_pe)
+        if self.coarse:
+            low = torch.einsum("pmc,pnc->pmn", weights[..., features + c :], image).reshape(p, -1, h, w)
+            masks = masks + F.interpolate(low, size=masks.shape[-2:], mode="bilinear", align_corners=False)
         return masks, self.iou_head(tokens[:, 0])
+
+
+def select_outputs(
+    masks: torch.Tensor, iou: torch.Tensor, labels: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The decoder's answer to each prompt: P x (M + 1) outputs -> P x M.
+
+    A prompt with two or more clicks gets the single mask (the last output) in all ``M``
+    slots, so that ranking by predicted IoU and the best-of-M loss work unchanged; any
+    other prompt (one click, a box) gets the ``M`` ambiguity-aware masks.
+    """
+    m = masks.shape[1] - 1
+    several_clicks = ((labels == POSITIVE) | (labels == NEGATIVE)).sum(1) >= 2
+    single_masks, single_iou = masks[:, m:].expand(-1, m, -1, -1), iou[:, m:].expand(-1, m)
+    return (torch.where(several_clicks[:, None, None, None], single_masks, masks[:, :m]),
+            torch.where(several_clicks[:, None], single_iou, iou[:, :m]))
 
 
 class PromptableSegmenter(nn.Module):
     """Image encoder + prompt encoder + mask decoder. Encode an image once, decode many prompts."""
 
     def __init__(self, dim: int = 64, num_masks: int = 3, image_size: int = 64, blocks: int = 3,
-                 decoder_layers: int = 2, pe_scale: float = 2.0, seed: int = 0):
+                 decoder_layers: int = 2, pe_scale: float = 2.0, seed: int = 0, coarse: bool = True):
         super().__init__()
         self.image_size = image_size
         self.prompt_encoder = PromptEncoder(dim, image_size, pe_scale, seed)
         self.image_encoder = ImageEncoder(dim, blocks)
-        self.mask_decoder = MaskDecoder(dim, num_masks, decoder_layers)
+        self.mask_decoder = MaskDecoder(dim, num_masks, decoder_layers, coarse=coarse)
         self.grid = image_size // 4
 
     @property
@@ -241,14 +276,16 @@ class PromptableSegmenter(nn.Module):
         image_index: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """The cheap part, once per prompt. ``image_index`` (P,) says which image each prompt is on
-        (default: prompt ``i`` on image ``i``). Returns mask logits P x M x H x W and IoU P x M."""
+        (default: prompt ``i`` on image ``i``). Returns mask logits P x M x H x W and IoU P x M
+        (:func:`select_outputs`: for two or more clicks, the single mask in every slot)."""
         embedding, pixels = embeddings
         if image_index is not None:
             embedding, pixels = embedding[image_index], pixels[image_index]
         size = pixels.shape[-1]
         pixel_pe = self.prompt_encoder.dense(size, size)
         tokens = self.prompt_encoder(points, labels) + self.point_features(embedding, points, labels)
-        return self.mask_decoder(embedding, pixels, self.image_pe(), pixel_pe, tokens)
+        masks, iou = self.mask_decoder(embedding, pixels, self.image_pe(), pixel_pe, tokens)
+        return select_outputs(masks, iou, labels)
 
     def point_features(self, embedding: torch.Tensor, points: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         """The image embedding read at each clicked point (bilinear), zero for box corners and padding.
