@@ -208,7 +208,8 @@ class MaskDecoder(nn.Module):
         with ``M = num_masks + 1`` (the last is the single mask).
 
         Each mask token becomes, through a small MLP, the weights of a linear classifier
-        applied to every pixel: mask logit = weights . [pixel features, pixel position encoding].
+        applied to every pixel: mask logit = weights . [pixel features, pixel position encoding],
+        plus (with ``coarse``) the upsampled dot product of further weights with the image tokens.
         """
         p, c, h, w = embedding.shape
         tokens = torch.cat([self.output_tokens.expand(p, -1, -1), prompt_tokens], dim=1)
