@@ -111,6 +111,35 @@ def test_several_clicks_get_the_single_mask_token(coarse):
     assert not torch.allclose(raw[1, 3], raw[1, 0])
 
 
+def test_a_previous_mask_replaces_the_no_mask_prompt():
+    torch.manual_seed(0)
+    model = PromptableSegmenter(dim=32, num_masks=3, blocks=1, decoder_layers=1).eval()
+    images = torch.rand(2, 3, 64, 64)
+    points = torch.tensor([[[10.0, 10.0], [30, 20]], [[40.0, 30.0], [0, 0]]])
+    labels = torch.tensor([[POSITIVE, NEGATIVE], [POSITIVE, PAD]])
+    index = torch.tensor([0, 1])
+    previous = torch.zeros(2, 64, 64, dtype=torch.bool)
+    previous[:, 4:20, 4:24] = True
+    with torch.no_grad():
+        embeddings = model.embed(images)
+        plain, _ = model.decode(embeddings, points, labels, index)
+        fed_back, _ = model.decode(embeddings, points, labels, index, previous_mask=previous)
+        decoder, encoder = model.mask_decoder, model.prompt_encoder
+        embedding, pixels = embeddings[0][index], embeddings[1][index]
+        tokens = encoder(points, labels) + model.point_features(embedding, points, labels)
+        dense = decoder.mask_embed(previous.float()[:, None] * 2 - 1)
+        assert dense.shape == (2, 32, 16, 16)
+        by_hand, _ = decoder(embedding + dense - decoder.no_mask[:, None, None], pixels, model.image_pe(),
+                             encoder.dense(64, 64), tokens)
+        masks, _ = segment_prompts(model, embeddings, points, labels, index, batch_size=1,
+                                   previous_masks=previous)[:2]
+    assert fed_back.shape == plain.shape == (2, 3, 64, 64)
+    assert not torch.allclose(fed_back, plain)
+    torch.testing.assert_close(fed_back[0], by_hand[0, 3:].expand(3, -1, -1))  # two clicks: the single mask
+    torch.testing.assert_close(fed_back[1], by_hand[1, :3])
+    assert torch.equal(masks, fed_back > 0)
+
+
 def test_sample_prompts_are_valid():
     inst = _toy_instances()
     counts = inst.flatten(1).amax(1).long()
@@ -204,10 +233,14 @@ def test_training_learns_a_toy_task(corrective_fraction):
         images[i, 0][inst[i] == 1] = 1.0
         images[i, 1][inst[i] == 2] = 1.0
     model = PromptableSegmenter(dim=32, num_masks=2, blocks=1, decoder_layers=1)
+    mask_embed_before = [p.detach().clone() for p in model.mask_decoder.mask_embed.parameters()]
     history = train_promptable(model, images, inst, steps=60, batch_size=4, per_image=4, lr=5e-3,
                                generator=torch.Generator().manual_seed(0), progress=False,
                                corrective_fraction=corrective_fraction)
     assert np.mean(history["loss"][-10:]) < np.mean(history["loss"][:10])
+    mask_embed_trained = any(not torch.equal(a, b) for a, b in
+                             zip(mask_embed_before, model.mask_decoder.mask_embed.parameters(), strict=True))
+    assert mask_embed_trained == (corrective_fraction > 0)  # corrective clicks get the first mask fed back
     embeddings = model.embed(images)
     points = torch.cat([point_prompt(37, 12)[0], point_prompt(8, 52)[0]])
     labels = torch.cat([point_prompt(37, 12)[1], point_prompt(8, 52)[1]])

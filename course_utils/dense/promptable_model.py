@@ -178,6 +178,10 @@ class MaskDecoder(nn.Module):
     (bilinear) and added. So a click can reshape the mask region by region, not only
     through the weights it gives the fixed per-pixel features and position encodings
     (SAM builds its masks from its decoder's upsampled image embedding alone).
+
+    A previous mask can be given as a dense prompt (``mask_input``, +1 inside and -1
+    outside): two strided convolutions bring it to the 16 x 16 grid, and it is added to
+    the image embedding in place of the learned ``no_mask`` vector, as in SAM.
     """
 
     def __init__(self, dim: int = 64, num_masks: int = 3, layers: int = 2, heads: int = 4, coarse: bool = True):
@@ -186,6 +190,8 @@ class MaskDecoder(nn.Module):
         outputs = num_masks + 1  # the ambiguity-aware masks + the single mask
         self.output_tokens = nn.Parameter(torch.randn(1 + outputs, dim) * 0.1)  # IoU token + mask tokens
         self.no_mask = nn.Parameter(torch.zeros(dim))  # the dense prompt when no mask is given
+        self.mask_embed = nn.Sequential(  # a previous mask (H x W) -> the dense prompt (H/4 x W/4 x dim)
+            nn.Conv2d(1, dim // 4, 2, 2), nn.GroupNorm(1, dim // 4), nn.GELU(), nn.Conv2d(dim // 4, dim, 2, 2))
         self.blocks = nn.ModuleList(TwoWayBlock(dim, heads, 2 * dim) for _ in range(layers))
         self.final_attn = nn.MultiheadAttention(dim, heads, batch_first=True)
         self.final_norm = nn.LayerNorm(dim)
@@ -201,10 +207,12 @@ class MaskDecoder(nn.Module):
         image_pe: torch.Tensor,
         pixel_pe: torch.Tensor,
         prompt_tokens: torch.Tensor,
+        mask_input: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """``embedding`` P x C x h x w and ``pixels`` P x C/4 x H x W (the image of each prompt),
         ``image_pe`` C x h x w and ``pixel_pe`` C x H x W (positional encodings of the grid's
-        cells and of the pixels), ``prompt_tokens`` P x K x C -> (P x M x H x W logits, P x M IoU)
+        cells and of the pixels), ``prompt_tokens`` P x K x C, optional ``mask_input`` P x H x W
+        (a previous mask as +-1) -> (P x M x H x W logits, P x M IoU)
         with ``M = num_masks + 1`` (the last is the single mask).
 
         Each mask token becomes, through a small MLP, the weights of a linear classifier
@@ -214,7 +222,8 @@ class MaskDecoder(nn.Module):
         p, c, h, w = embedding.shape
         tokens = torch.cat([self.output_tokens.expand(p, -1, -1), prompt_tokens], dim=1)
         token_pe = tokens
-        image = (embedding + self.no_mask[:, None, None]).flatten(2).transpose(1, 2)
+        dense = self.no_mask[:, None, None] if mask_input is None else self.mask_embed(mask_input[:, None])
+        image = (embedding + dense).flatten(2).transpose(1, 2)
         pe = image_pe.flatten(1).T.expand(p, -1, -1)
         for block in self.blocks:
             tokens, image = block(tokens, token_pe, image, pe)
@@ -275,9 +284,11 @@ class PromptableSegmenter(nn.Module):
         points: torch.Tensor,
         labels: torch.Tensor,
         image_index: torch.Tensor | None = None,
+        previous_mask: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """The cheap part, once per prompt. ``image_index`` (P,) says which image each prompt is on
-        (default: prompt ``i`` on image ``i``). Returns mask logits P x M x H x W and IoU P x M
+        (default: prompt ``i`` on image ``i``); ``previous_mask`` (P x H x W, bool), the mask an
+        earlier prompt gave, is fed back as a dense prompt (as SAM does when a user corrects). Returns mask logits P x M x H x W and IoU P x M
         (:func:`select_outputs`: for two or more clicks, the single mask in every slot)."""
         embedding, pixels = embeddings
         if image_index is not None:
@@ -285,7 +296,8 @@ class PromptableSegmenter(nn.Module):
         size = pixels.shape[-1]
         pixel_pe = self.prompt_encoder.dense(size, size)
         tokens = self.prompt_encoder(points, labels) + self.point_features(embedding, points, labels)
-        masks, iou = self.mask_decoder(embedding, pixels, self.image_pe(), pixel_pe, tokens)
+        mask_input = None if previous_mask is None else previous_mask.float() * 2 - 1
+        masks, iou = self.mask_decoder(embedding, pixels, self.image_pe(), pixel_pe, tokens, mask_input)
         return select_outputs(masks, iou, labels)
 
     def point_features(self, embedding: torch.Tensor, points: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -301,5 +313,6 @@ class PromptableSegmenter(nn.Module):
         return sampled * is_click[..., None]
 
     def forward(self, images: torch.Tensor, points: torch.Tensor, labels: torch.Tensor,
-                image_index: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.decode(self.embed(images), points, labels, image_index)
+                image_index: torch.Tensor | None = None,
+                previous_mask: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.decode(self.embed(images), points, labels, image_index, previous_mask)

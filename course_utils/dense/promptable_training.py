@@ -71,8 +71,9 @@ def train_promptable(
     ``focal`` chooses SAM's mask loss (see :func:`mask_losses`). With
     ``corrective_fraction`` > 0, that fraction of the one-click prompts is decoded a
     second time with a corrective click on the largest error of the model's own first
-    mask (:func:`corrective_clicks`), a simulated interactive user as in SAM's training
-    (which draws the click uniformly from the error instead); both decodings are trained.
+    mask (:func:`corrective_clicks`), with that first mask fed back as a dense prompt: a
+    simulated interactive user as in SAM's training (which draws the click uniformly from
+    the error instead); both decodings are trained.
     """
     device = next(model.parameters()).device
     counts = instances.flatten(1).amax(1).long()
@@ -92,10 +93,11 @@ def train_promptable(
         logits, iou_pred = model.decode(embeddings, prompts.points, prompts.labels, prompts.image_index)
         loss, actual = _prompt_loss(logits, iou_pred, prompts.targets, focal)
         if corrective_fraction > 0:
-            second = _corrective_prompts(logits.detach(), iou_pred.detach(), prompts, corrective_fraction,
-                                         generator)
+            second, first_masks = _corrective_prompts(logits.detach(), iou_pred.detach(), prompts,
+                                                      corrective_fraction, generator)
             if len(second):
-                logits2, iou2 = model.decode(embeddings, second.points, second.labels, second.image_index)
+                logits2, iou2 = model.decode(embeddings, second.points, second.labels, second.image_index,
+                                             first_masks)
                 loss2 = _prompt_loss(logits2, iou2, second.targets, focal)[0]
                 loss = (loss * len(prompts) + loss2 * len(second)) / (len(prompts) + len(second))
         optimizer.zero_grad(set_to_none=True)
@@ -123,8 +125,11 @@ def _prompt_loss(
 def _corrective_prompts(
     logits: torch.Tensor, iou_pred: torch.Tensor, prompts: Prompts, fraction: float,
     generator: torch.Generator | None,
-) -> Prompts:
-    """Two-click prompts made from ``fraction`` of the one-click ones: the click + one on the model's error."""
+) -> tuple[Prompts, torch.Tensor]:
+    """Two-click prompts made from ``fraction`` of the one-click ones: the click + one on the model's error.
+
+    Also returns the first masks (the ones the IoU head ranks first), to be fed back.
+    """
     one_click = (prompts.labels[:, 0] == POSITIVE) & (prompts.labels[:, 1] == PAD)
     chosen = one_click & (torch.rand(len(one_click), generator=generator).to(one_click.device) < fraction)
     keep = torch.nonzero(chosen)[:, 0]
@@ -135,7 +140,7 @@ def _corrective_prompts(
     keep, targets = keep[has_error], targets[has_error]
     new_points, new_labels = prompts.points[keep].clone(), prompts.labels[keep].clone()
     new_points[:, 1], new_labels[:, 1] = points[has_error], labels[has_error]
-    return Prompts(prompts.image_index[keep], new_points, new_labels, targets)
+    return Prompts(prompts.image_index[keep], new_points, new_labels, targets), first[has_error]
 
 
 @torch.no_grad()
@@ -146,8 +151,10 @@ def segment_prompts(
     labels: torch.Tensor,
     image_index: torch.Tensor,
     batch_size: int = 512,
+    previous_masks: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Decode prompts on precomputed embeddings, in batches.
+    """Decode prompts on precomputed embeddings, in batches; ``previous_masks`` (P x H x W,
+    bool, optional) are the masks of the prompts' previous round, fed back as dense prompts.
 
     Returns all masks (P x M x H x W, bool), the predicted IoUs (P x M) and the mask the
     IoU head ranks first (P x H x W, bool).
@@ -157,7 +164,9 @@ def segment_prompts(
     masks, scores = [], []
     for s in range(0, len(points), batch_size):
         sl = slice(s, s + batch_size)
-        logits, iou = model.decode(embeddings, points[sl].to(device), labels[sl].to(device), image_index[sl].to(device))
+        previous = None if previous_masks is None else previous_masks[sl].to(device)
+        logits, iou = model.decode(embeddings, points[sl].to(device), labels[sl].to(device),
+                                   image_index[sl].to(device), previous)
         masks.append((logits > 0).cpu())
         scores.append(iou.cpu())
     all_masks, all_scores = torch.cat(masks), torch.cat(scores)
