@@ -288,8 +288,9 @@ class PromptableSegmenter(nn.Module):
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """The cheap part, once per prompt. ``image_index`` (P,) says which image each prompt is on
         (default: prompt ``i`` on image ``i``); ``previous_mask`` (P x H x W, bool), the mask an
-        earlier prompt gave, is fed back as a dense prompt (as SAM does when a user corrects). Returns mask logits P x M x H x W and IoU P x M
-        (:func:`select_outputs`: for two or more clicks, the single mask in every slot)."""
+        earlier prompt gave, is fed back as a dense prompt (as SAM does when a user corrects).
+        Returns mask logits P x M x H x W and IoU P x M (:func:`select_outputs`: for two or more
+        clicks, the single mask in every slot)."""
         embedding, pixels = embeddings
         if image_index is not None:
             embedding, pixels = embedding[image_index], pixels[image_index]
