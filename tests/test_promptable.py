@@ -250,6 +250,28 @@ def test_training_learns_a_toy_task(corrective_fraction):
     assert iou.mean() > 0.5
 
 
+def test_corrective_weight_scales_the_corrective_loss():
+    """One step from the same start: the recorded loss grows linearly with the weight."""
+    inst = torch.zeros(4, 64, 64, dtype=torch.uint8)
+    inst[:, 10:30, 12:34] = 1
+    inst[:, 40:58, 30:50] = 2
+    images = torch.stack([(inst == 1).float(), (inst == 2).float(), torch.zeros(4, 64, 64)], dim=1)
+    first_losses = []
+    for weight in (0.0, 1.0, 2.0, 4.0):
+        torch.manual_seed(0)  # the same start for every weight
+        model = PromptableSegmenter(dim=32, num_masks=2, blocks=1, decoder_layers=1, seed=0)
+        history = train_promptable(model, images, inst, steps=1, batch_size=4, per_image=4,
+                                   generator=torch.Generator().manual_seed(0), progress=False,
+                                   corrective_fraction=1.0, corrective_weight=weight)
+        first_losses.append(history["loss"][0])
+    share = np.diff(first_losses) / np.diff([0.0, 1.0, 2.0, 4.0])
+    assert share[0] > 0  # a corrective decoding's loss is counted
+    np.testing.assert_allclose(share, share[0], rtol=1e-4)  # and in proportion to its weight
+    with pytest.raises(ValueError, match="corrective_weight"):
+        train_promptable(model, images, inst, steps=1, corrective_fraction=1.0, corrective_weight=-1.0,
+                         progress=False)
+
+
 def test_plot_prompt_draws_every_panel():
     image = np.zeros((64, 64, 3), dtype=np.uint8)
     masks = np.zeros((3, 64, 64), dtype=bool)

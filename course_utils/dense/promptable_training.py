@@ -62,6 +62,7 @@ def train_promptable(
     desc: str = "train",
     focal: bool = False,
     corrective_fraction: float = 0.0,
+    corrective_weight: float = 1.0,
 ) -> dict[str, list[float]]:
     """Train on random prompts; returns per-step ``loss`` (mask + IoU) and ``iou`` (chosen mask).
 
@@ -73,8 +74,11 @@ def train_promptable(
     second time with a corrective click on the largest error of the model's own first
     mask (:func:`corrective_clicks`), with that first mask fed back as a dense prompt: a
     simulated interactive user as in SAM's training (which draws the click uniformly from
-    the error instead); both decodings are trained.
+    the error instead); both decodings are trained, a corrective one counting
+    ``corrective_weight`` times as much as a first one in the mean loss.
     """
+    if corrective_weight < 0:
+        raise ValueError(f"corrective_weight must be >= 0, got {corrective_weight}")
     device = next(model.parameters()).device
     counts = instances.flatten(1).amax(1).long()
     usable = torch.nonzero(counts > 0)[:, 0]
@@ -99,7 +103,8 @@ def train_promptable(
                 logits2, iou2 = model.decode(embeddings, second.points, second.labels, second.image_index,
                                              first_masks)
                 loss2 = _prompt_loss(logits2, iou2, second.targets, focal)[0]
-                loss = (loss * len(prompts) + loss2 * len(second)) / (len(prompts) + len(second))
+                n1, n2 = len(prompts), len(second)
+                loss = (loss * n1 + corrective_weight * loss2 * n2) / (n1 + n2)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
